@@ -1,0 +1,19 @@
+import type { EventStore } from '../event-store.js';
+import { pgliteSqlClient } from './pglite-client.js';
+import { pgSqlClient } from './pg-client.js';
+import { SqlEventStore, type SqlEventStoreOptions } from './sql-event-store.js';
+
+export { SqlEventStore, type SqlEventStoreOptions } from './sql-event-store.js';
+export type { SqlClient } from './sql-client.js';
+export { pgSqlClient } from './pg-client.js';
+export { pgliteSqlClient } from './pglite-client.js';
+
+/** The embedded log: PGlite in memory, or persisted under `dataDir`. */
+export async function openPgliteEventStore(options: SqlEventStoreOptions & { dataDir?: string } = {}): Promise<EventStore> {
+  return SqlEventStore.open(await pgliteSqlClient({ dataDir: options.dataDir }), options);
+}
+
+/** The log on a PostgreSQL server. */
+export async function openPostgresEventStore(connectionString: string, options: SqlEventStoreOptions & { poolSize?: number } = {}): Promise<EventStore> {
+  return SqlEventStore.open(pgSqlClient({ connectionString, max: options.poolSize }), options);
+}

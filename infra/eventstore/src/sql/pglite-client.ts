@@ -1,0 +1,26 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { SqlClient } from './sql-client.js';
+
+/**
+ * A SqlClient over an embedded PGlite database: in memory when `dataDir` is
+ * absent, else persisted in that directory.
+ */
+export async function pgliteSqlClient(options: { dataDir?: string } = {}): Promise<SqlClient> {
+  const db = options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create();
+  return {
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+      const result = await db.query<Row>(sql, params as unknown[]);
+      return result.rows;
+    },
+    async exec(sql: string): Promise<void> {
+      await db.exec(sql);
+    },
+    async listen(channel, onNotify) {
+      const unlisten = await db.listen(channel, () => onNotify());
+      return async () => unlisten();
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}

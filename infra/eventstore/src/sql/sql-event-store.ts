@@ -1,0 +1,223 @@
+import { CanopyError, ErrorCode } from '@canopy/schema';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventFilter,
+  EventStore,
+  JsonObject,
+  JsonValue,
+  NewEvent,
+  Position,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '../event-store.js';
+import { pollingSubscription, type PolledLog } from '../polling-subscription.js';
+import { DEFAULT_MAX_APPEND_BYTES, prepareAppend, validateExpectedRevision, validateStreamName, wrongExpectedVersion } from '../validation.js';
+import { Wakeup } from '../wakeup.js';
+import { logMigration, logTables, type LogTables } from './log-schema.js';
+import type { SqlClient } from './sql-client.js';
+
+export interface SqlEventStoreOptions {
+  /** PostgreSQL schema holding the log's tables; defaults to `public`. */
+  schema?: string;
+  maxAppendBytes?: number;
+  /** Rows per read round trip and per catch-up page. */
+  pageSize?: number;
+  /** Longest a live subscription sleeps without a NOTIFY before polling again. */
+  idleMs?: number;
+}
+
+interface EventRow {
+  position: string | number | bigint;
+  stream: string;
+  revision: string | number | bigint;
+  id: string;
+  type: string;
+  data: JsonValue;
+  metadata: JsonObject;
+  created_at: Date;
+}
+
+interface AppendRow {
+  status: 'ok' | 'duplicate' | 'wrong_expected_version' | 'duplicate_id';
+  revision: string | number | bigint | null;
+  position: string | number | bigint | null;
+  actual: string | number | bigint | null;
+}
+
+const COLUMNS = 'position, stream, revision, id, type, data, metadata, created_at';
+
+function toEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.id,
+    stream: row.stream,
+    type: row.type,
+    revision: BigInt(row.revision),
+    position: BigInt(row.position),
+    data: row.data,
+    metadata: row.metadata,
+    createdAt: row.created_at,
+  };
+}
+
+function unavailable(error: unknown): CanopyError {
+  if (error instanceof CanopyError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new CanopyError(ErrorCode.EVENT_STORE_UNAVAILABLE, `The event log could not be reached: ${message}`, {}, { cause: error });
+}
+
+/** The log over PostgreSQL-compatible SQL: one implementation for `pg` and PGlite. */
+export class SqlEventStore implements EventStore, PolledLog {
+  readonly appended = new Wakeup();
+  private readonly tables: LogTables;
+  private readonly maxAppendBytes: number;
+  private readonly pageSize: number;
+  private readonly idleMs: number;
+  private unlisten: (() => Promise<void>) | undefined;
+
+  private constructor(private readonly sql: SqlClient, options: SqlEventStoreOptions) {
+    this.tables = logTables(options.schema ?? 'public');
+    this.maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
+    this.pageSize = options.pageSize ?? 1000;
+    this.idleMs = options.idleMs ?? 1000;
+  }
+
+  /** Creates the tables when missing and starts listening for appends of other processes. */
+  static async open(sql: SqlClient, options: SqlEventStoreOptions = {}): Promise<SqlEventStore> {
+    const store = new SqlEventStore(sql, options);
+    await sql.exec(logMigration(store.tables));
+    store.unlisten = await sql.listen(store.tables.channel, () => store.appended.fire());
+    return store;
+  }
+
+  async append(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    const expected = validateExpectedRevision(options.expectedRevision);
+    const prepared = prepareAppend(stream, events, this.maxAppendBytes);
+    const rows = await this.sql
+      .query<AppendRow>(`SELECT out_status AS status, out_revision AS revision, out_position AS position, out_actual AS actual FROM ${this.tables.append}($1, $2, $3::uuid[], $4::text[], $5::text[], $6::text[])`, [
+        prepared.stream,
+        String(expected),
+        prepared.events.map((e) => e.id),
+        prepared.events.map((e) => e.type),
+        prepared.events.map((e) => e.data),
+        prepared.events.map((e) => e.metadata),
+      ])
+      .catch((error: unknown) => {
+        throw unavailable(error);
+      });
+    const row = rows[0]!;
+    switch (row.status) {
+      case 'ok':
+        this.appended.fire();
+        return { nextExpectedRevision: BigInt(row.revision!), position: BigInt(row.position!) };
+      case 'duplicate':
+        return { nextExpectedRevision: BigInt(row.revision!), position: BigInt(row.position!) };
+      case 'wrong_expected_version':
+        throw wrongExpectedVersion(prepared.stream, expected, row.actual === null ? 'no_stream' : BigInt(row.actual));
+      case 'duplicate_id':
+        throw new CanopyError(
+          ErrorCode.DUPLICATE_EVENT_ID,
+          `Some of these event ids were already appended by a different append (to ${prepared.stream} or another stream). Use new ids for new events.`,
+          { field: 'events', stream: prepared.stream, ids: prepared.events.map((e) => e.id) },
+        );
+    }
+  }
+
+  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    const name = validateStreamName(stream);
+    const forwards = (options.direction ?? 'forwards') === 'forwards';
+    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
+    let from = options.fromRevision;
+    while (remaining > 0) {
+      const limit = Math.min(this.pageSize, remaining);
+      const bound = from === undefined ? '' : forwards ? 'AND revision >= $2' : 'AND revision <= $2';
+      const params: unknown[] = [name];
+      if (from !== undefined) params.push(String(from));
+      params.push(limit);
+      const rows = await this.query<EventRow>(
+        `SELECT ${COLUMNS} FROM ${this.tables.events} WHERE stream = $1 ${bound} ORDER BY revision ${forwards ? 'ASC' : 'DESC'} LIMIT $${params.length}`,
+        params,
+      );
+      for (const row of rows) yield toEvent(row);
+      if (rows.length < limit) return;
+      remaining -= rows.length;
+      const last = BigInt(rows[rows.length - 1]!.revision);
+      if (!forwards && last === 0n) return;
+      from = forwards ? last + 1n : last - 1n;
+    }
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    const forwards = (options.direction ?? 'forwards') === 'forwards';
+    let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
+    let after = options.after;
+    let before = options.before;
+    while (remaining > 0) {
+      const limit = Math.min(this.pageSize, remaining);
+      const rows = await this.readRange(after, before, options.filter, limit, forwards);
+      for (const event of rows) yield event;
+      if (rows.length < limit) return;
+      remaining -= rows.length;
+      const last = rows[rows.length - 1]!.position;
+      if (forwards) after = last;
+      else before = last;
+    }
+  }
+
+  readPage(after: Position | undefined, upTo: Position, filter: EventFilter | undefined, limit: number): Promise<RecordedEvent[]> {
+    return this.readRange(after, upTo + 1n, filter, limit, true);
+  }
+
+  subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    return pollingSubscription(this, options, { pageSize: this.pageSize, idleMs: this.idleMs });
+  }
+
+  async headPosition(): Promise<Position | undefined> {
+    const rows = await this.query<{ position: string | number | bigint }>(`SELECT position FROM ${this.tables.head}`);
+    const head = BigInt(rows[0]?.position ?? 0);
+    return head === 0n ? undefined : head;
+  }
+
+  async close(): Promise<void> {
+    this.appended.fire();
+    await this.unlisten?.();
+    await this.sql.close();
+  }
+
+  private async readRange(
+    after: Position | undefined,
+    before: Position | undefined,
+    filter: EventFilter | undefined,
+    limit: number,
+    forwards: boolean,
+  ): Promise<RecordedEvent[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (after !== undefined) where.push(`position > ${param(String(after))}`);
+    if (before !== undefined) where.push(`position < ${param(String(before))}`);
+    if (filter?.streamPrefixes) {
+      where.push(`(${filter.streamPrefixes.map((prefix) => `starts_with(stream, ${param(prefix)})`).join(' OR ') || 'false'})`);
+    }
+    if (filter?.eventTypes) where.push(`type = ANY (${param([...filter.eventTypes])}::text[])`);
+    const rows = await this.query<EventRow>(
+      `SELECT ${COLUMNS} FROM ${this.tables.events} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY position ${forwards ? 'ASC' : 'DESC'} LIMIT ${param(limit)}`,
+      params,
+    );
+    return rows.map(toEvent);
+  }
+
+  private async query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]> {
+    try {
+      return await this.sql.query<Row>(sql, params);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Stable error codes. Clients branch on `code`, never on the message, so a
+ * code never changes meaning once published; new failures get new codes.
+ */
+export const ErrorCode = {
+  /** Input failed validation; `details.field` names the offending field. */
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** The stream was not at the revision the writer expected. */
+  WRONG_EXPECTED_VERSION: 'WRONG_EXPECTED_VERSION',
+  /** An event id was already used by a different append. */
+  DUPLICATE_EVENT_ID: 'DUPLICATE_EVENT_ID',
+  /** An event (or an append) is larger than the log accepts. */
+  EVENT_TOO_LARGE: 'EVENT_TOO_LARGE',
+  /** The event type has no contract in `schema/`. */
+  UNKNOWN_EVENT_TYPE: 'UNKNOWN_EVENT_TYPE',
+  /** The event payload does not match its contract. */
+  INVALID_EVENT_PAYLOAD: 'INVALID_EVENT_PAYLOAD',
+  /** The log could not be reached or answered with an unexpected failure. */
+  EVENT_STORE_UNAVAILABLE: 'EVENT_STORE_UNAVAILABLE',
+  /** The subscription fell too far behind or was closed by the server. */
+  SUBSCRIPTION_DROPPED: 'SUBSCRIPTION_DROPPED',
+  NOT_FOUND: 'NOT_FOUND',
+  FORBIDDEN: 'FORBIDDEN',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  CONFLICT: 'CONFLICT',
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export type ErrorDetails = Readonly<Record<string, unknown>>;
+
+/** The one error type that crosses package boundaries: a code, a message that says what to do, and details. */
+export class CanopyError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CanopyError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: ErrorDetails } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isCanopyError(error: unknown, code?: ErrorCode): error is CanopyError {
+  return error instanceof CanopyError && (code === undefined || error.code === code);
+}

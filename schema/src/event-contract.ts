@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { CanopyError, ErrorCode } from './errors.js';
+
+/** Turns the payload of version `from` into the payload of version `from + 1`. */
+export type Upcaster = (payload: unknown) => unknown;
+
+/**
+ * The contract of one domain event type: its name, its current version, the
+ * validator of the current payload, and one upcaster per older version. Old
+ * events are never rewritten in the log; they are upcast when read.
+ */
+export interface EventContract<TType extends string = string, TPayload = unknown> {
+  readonly type: TType;
+  readonly version: number;
+  readonly payload: z.ZodType<TPayload>;
+  /** `upcasters[v]` lifts a version `v` payload to version `v + 1`. */
+  readonly upcasters: Readonly<Record<number, Upcaster>>;
+}
+
+export function defineEvent<TType extends string, TPayload>(contract: {
+  type: TType;
+  version?: number;
+  payload: z.ZodType<TPayload>;
+  upcasters?: Record<number, Upcaster>;
+}): EventContract<TType, TPayload> {
+  const version = contract.version ?? 1;
+  if (!Number.isInteger(version) || version < 1) {
+    throw new Error(`event ${contract.type}: version must be a positive integer, got ${version}`);
+  }
+  const upcasters = contract.upcasters ?? {};
+  for (let v = 1; v < version; v++) {
+    if (typeof upcasters[v] !== 'function') {
+      throw new Error(`event ${contract.type} v${version}: missing upcaster from v${v} to v${v + 1}`);
+    }
+  }
+  return Object.freeze({ type: contract.type, version, payload: contract.payload, upcasters: Object.freeze({ ...upcasters }) });
+}
+
+export type PayloadOf<C> = C extends EventContract<string, infer P> ? P : never;
+
+/** Formats zod issues as `path: message` lines for error details. */
+export function describeIssues(error: z.ZodError): { field: string; message: string }[] {
+  return error.issues.map((issue) => ({ field: issue.path.join('.') || '(root)', message: issue.message }));
+}
+
+/**
+ * The set of known event contracts. Writers validate through it (an invalid
+ * payload is never appended); readers upcast through it.
+ */
+export class EventRegistry {
+  private readonly contracts = new Map<string, EventContract>();
+
+  constructor(contracts: Iterable<EventContract> = []) {
+    for (const contract of contracts) this.register(contract);
+  }
+
+  register(contract: EventContract): this {
+    if (this.contracts.has(contract.type)) throw new Error(`event type ${contract.type} is registered twice`);
+    this.contracts.set(contract.type, contract);
+    return this;
+  }
+
+  has(type: string): boolean {
+    return this.contracts.has(type);
+  }
+
+  contract(type: string): EventContract {
+    const contract = this.contracts.get(type);
+    if (!contract) {
+      throw new CanopyError(ErrorCode.UNKNOWN_EVENT_TYPE, `Event type "${type}" has no contract in schema/. Register it before appending.`, { type });
+    }
+    return contract;
+  }
+
+  /** Validates a payload of the current version; returns the parsed payload (unknown keys stripped). */
+  validate(type: string, payload: unknown): { version: number; payload: unknown } {
+    const contract = this.contract(type);
+    const result = contract.payload.safeParse(payload);
+    if (!result.success) {
+      const issues = describeIssues(result.error);
+      throw new CanopyError(
+        ErrorCode.INVALID_EVENT_PAYLOAD,
+        `Payload of ${type} v${contract.version} is invalid: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+        { type, version: contract.version, issues },
+      );
+    }
+    return { version: contract.version, payload: result.data };
+  }
+
+  /** Lifts a stored payload of `version` to the contract's current version and validates it. */
+  upcast(type: string, version: number, payload: unknown): unknown {
+    const contract = this.contract(type);
+    if (!Number.isInteger(version) || version < 1 || version > contract.version) {
+      throw new CanopyError(
+        ErrorCode.INVALID_EVENT_PAYLOAD,
+        `Stored ${type} has version ${version}, but this build knows versions 1..${contract.version}.`,
+        { type, version, known: contract.version },
+      );
+    }
+    let current = payload;
+    for (let v = version; v < contract.version; v++) current = contract.upcasters[v]!(current);
+    return this.validate(type, current).payload;
+  }
+}

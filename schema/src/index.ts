@@ -1,0 +1,3 @@
+export { CanopyError, ErrorCode, isCanopyError, type ErrorDetails } from './errors.js';
+export { defineEvent, describeIssues, EventRegistry, type EventContract, type PayloadOf, type Upcaster } from './event-contract.js';
+export { EventMetadata } from './event-metadata.js';
