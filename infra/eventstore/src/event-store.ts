@@ -90,6 +90,7 @@ export interface SubscribeOptions {
  * What a subscription yields, in log order:
  * - `event`: the next matching event;
  * - `caught-up`: history is exhausted, from here on events are live (once);
+ *   `position` is the last position covered so far, undefined for an empty log;
  * - `checkpoint`: every event up to `position` was seen (matching or not), so a
  *   filtered consumer may store `position` as its resume point.
  */
@@ -98,6 +99,10 @@ export type SubscriptionMessage =
   | { kind: 'caught-up'; position: Position | undefined }
   | { kind: 'checkpoint'; position: Position };
 
+/**
+ * Iterate it once: the iterator is single-use, and leaving the loop early
+ * (break, return, throw) closes the subscription.
+ */
 export interface Subscription extends AsyncIterable<SubscriptionMessage> {
   /** Ends the subscription; the iteration finishes after the current message. */
   close(): Promise<void>;

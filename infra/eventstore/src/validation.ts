@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CanopyError, ErrorCode } from '@canopy/schema';
-import type { ExpectedRevision, JsonObject, JsonValue, NewEvent } from './event-store.js';
+import type { EventFilter, ExpectedRevision, JsonObject, JsonValue, NewEvent, ReadAllOptions, ReadStreamOptions, SubscribeOptions } from './event-store.js';
 
 /** EventStoreDB's default maximum append size; every adapter enforces the same limit. */
 export const DEFAULT_MAX_APPEND_BYTES = 1024 * 1024;
@@ -117,4 +117,51 @@ export function wrongExpectedVersion(stream: string, expected: ExpectedRevision,
     `Stream ${stream} is at ${actual === 'no_stream' ? 'no stream' : `revision ${actual}`}, but the append expected ${typeof expected === 'bigint' ? `revision ${expected}` : expected}. Reload the stream and decide again.`,
     { stream, expected, actual },
   );
+}
+
+function checkMaxCount(maxCount: unknown): void {
+  if (maxCount !== undefined && (typeof maxCount !== 'number' || !Number.isInteger(maxCount) || maxCount < 0)) {
+    throw badInput('maxCount', `maxCount must be a non-negative integer, got ${String(maxCount)}.`);
+  }
+}
+
+function checkBigint(field: string, value: unknown, what: string): void {
+  if (value !== undefined && (typeof value !== 'bigint' || value < 0n)) {
+    throw badInput(field, `${field} must be a non-negative bigint ${what}, got ${String(value)}.`);
+  }
+}
+
+function checkDirection(direction: unknown): void {
+  if (direction !== undefined && direction !== 'forwards' && direction !== 'backwards') {
+    throw badInput('direction', `direction must be 'forwards' or 'backwards', got ${String(direction)}.`);
+  }
+}
+
+function checkFilter(filter: EventFilter | undefined): void {
+  if (filter === undefined) return;
+  for (const [field, list] of [['filter.streamPrefixes', filter.streamPrefixes], ['filter.eventTypes', filter.eventTypes]] as const) {
+    if (list !== undefined && (!Array.isArray(list) || list.some((item) => typeof item !== 'string'))) {
+      throw badInput(field, `${field} must be a list of strings.`);
+    }
+  }
+}
+
+/** The read options every adapter accepts; the same bad option gets the same error everywhere. */
+export function validateReadStreamOptions(options: ReadStreamOptions): void {
+  checkDirection(options.direction);
+  checkBigint('fromRevision', options.fromRevision, 'revision');
+  checkMaxCount(options.maxCount);
+}
+
+export function validateReadAllOptions(options: ReadAllOptions): void {
+  checkDirection(options.direction);
+  checkBigint('after', options.after, 'position');
+  checkBigint('before', options.before, 'position');
+  checkMaxCount(options.maxCount);
+  checkFilter(options.filter);
+}
+
+export function validateSubscribeOptions(options: SubscribeOptions): void {
+  if (options.after !== 'end') checkBigint('after', options.after, 'position');
+  checkFilter(options.filter);
 }

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import type { SqlClient } from './sql-client.js';
 
@@ -6,6 +7,7 @@ import type { SqlClient } from './sql-client.js';
  * absent, else persisted in that directory.
  */
 export async function pgliteSqlClient(options: { dataDir?: string } = {}): Promise<SqlClient> {
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const db = options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create();
   return {
     async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {

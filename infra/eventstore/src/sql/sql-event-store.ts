@@ -15,7 +15,16 @@ import type {
   Subscription,
 } from '../event-store.js';
 import { pollingSubscription, type PolledLog } from '../polling-subscription.js';
-import { DEFAULT_MAX_APPEND_BYTES, prepareAppend, validateExpectedRevision, validateStreamName, wrongExpectedVersion } from '../validation.js';
+import {
+  DEFAULT_MAX_APPEND_BYTES,
+  prepareAppend,
+  validateExpectedRevision,
+  validateReadAllOptions,
+  validateReadStreamOptions,
+  validateStreamName,
+  validateSubscribeOptions,
+  wrongExpectedVersion,
+} from '../validation.js';
 import { Wakeup } from '../wakeup.js';
 import { logMigration, logTables, type LogTables } from './log-schema.js';
 import type { SqlClient } from './sql-client.js';
@@ -128,6 +137,7 @@ export class SqlEventStore implements EventStore, PolledLog {
 
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
     const name = validateStreamName(stream);
+    validateReadStreamOptions(options);
     const forwards = (options.direction ?? 'forwards') === 'forwards';
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
     let from = options.fromRevision;
@@ -151,6 +161,7 @@ export class SqlEventStore implements EventStore, PolledLog {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    validateReadAllOptions(options);
     const forwards = (options.direction ?? 'forwards') === 'forwards';
     let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
     let after = options.after;
@@ -172,6 +183,7 @@ export class SqlEventStore implements EventStore, PolledLog {
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
+    validateSubscribeOptions(options);
     return pollingSubscription(this, options, { pageSize: this.pageSize, idleMs: this.idleMs });
   }
 

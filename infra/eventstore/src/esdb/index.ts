@@ -1,0 +1,1 @@
+export { EventStoreDbEventStore, openEventStoreDbEventStore, type EventStoreDbOptions } from './event-store-db.js';

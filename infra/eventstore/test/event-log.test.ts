@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { z } from 'zod';
+import { CanopyError, defineEvent, ErrorCode, EventRegistry } from '@canopy/schema';
+import { collect, EventLog, openPgliteEventStore, type EventStore } from '../src/index.js';
+
+const MemberAdded = defineEvent({
+  type: 'MemberAdded',
+  version: 2,
+  payload: z.object({ userId: z.string().min(1), role: z.enum(['viewer', 'member', 'admin', 'owner']) }),
+  upcasters: { 1: (v1) => ({ ...(v1 as object), role: 'member' }) },
+});
+
+describe('EventLog: the log through the contracts in schema/', () => {
+  let store: EventStore;
+  let log: EventLog;
+  const now = new Date('2026-11-23T10:00:00.000Z');
+
+  beforeAll(async () => {
+    store = await openPgliteEventStore();
+    log = new EventLog(store, new EventRegistry([MemberAdded]), () => now);
+  });
+  afterAll(() => store.close());
+
+  it('stamps schema version, time and the audit context into the metadata', async () => {
+    await log.append('workspace-a', [{ type: 'MemberAdded', data: { userId: 'ada', role: 'admin' } }], {
+      expectedRevision: 'no_stream',
+      context: { actor: 'user:grace', correlationId: 'req-1' },
+    });
+    const [event] = await collect(store.readStream('workspace-a'));
+    expect(event!.metadata).toEqual({ schemaVersion: 2, occurredAt: now.toISOString(), actor: 'user:grace', correlationId: 'req-1' });
+  });
+
+  it('never appends an event whose payload fails validation, even beside valid ones', async () => {
+    const head = await store.headPosition();
+    const error = await log
+      .append('workspace-b', [
+        { type: 'MemberAdded', data: { userId: 'ada', role: 'admin' } },
+        { type: 'MemberAdded', data: { userId: 'bob', role: 'superuser' } },
+      ])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CanopyError);
+    expect((error as CanopyError).code).toBe(ErrorCode.INVALID_EVENT_PAYLOAD);
+    expect(await store.headPosition()).toBe(head);
+    expect(await collect(store.readStream('workspace-b'))).toEqual([]);
+  });
+
+  it('never appends an event type that has no contract', async () => {
+    const error = await log.append('workspace-c', [{ type: 'Unheard', data: {} }]).catch((e: unknown) => e);
+    expect((error as CanopyError).code).toBe(ErrorCode.UNKNOWN_EVENT_TYPE);
+    expect(await collect(store.readStream('workspace-c'))).toEqual([]);
+  });
+
+  it('reads old versions upcast to the current contract', async () => {
+    await store.append('workspace-d', [{ type: 'MemberAdded', data: { userId: 'old' }, metadata: { schemaVersion: 1, occurredAt: now.toISOString() } }]);
+    const [event] = await collect(log.readStream('workspace-d'));
+    expect(event!.data).toEqual({ userId: 'old', role: 'member' });
+  });
+});

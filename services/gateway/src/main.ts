@@ -1,0 +1,30 @@
+import { pino } from 'pino';
+import { ConfigError, loadConfig } from './config.js';
+import { startGateway } from './gateway.js';
+
+try {
+  const config = loadConfig();
+  const logger = pino({ level: config.logLevel });
+  const gateway = await startGateway(config, logger);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    gateway.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
+  throw error;
+}
