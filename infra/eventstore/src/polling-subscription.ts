@@ -1,11 +1,15 @@
 import type { EventFilter, Position, RecordedEvent, SubscribeOptions, Subscription, SubscriptionMessage } from './event-store.js';
 import type { Wakeup } from './wakeup.js';
 
-/** What a polled log offers a subscription: a head and filtered pages. */
+/** What a polled log offers a subscription: filtered pages read together with the head. */
 export interface PolledLog {
   headPosition(): Promise<Position | undefined>;
-  /** Events with after < position <= upTo matching the filter, in order, at most `limit`. */
-  readPage(after: Position | undefined, upTo: Position, filter: EventFilter | undefined, limit: number): Promise<RecordedEvent[]>;
+  /**
+   * Up to `limit` events after `after` matching the filter, in order, and the
+   * head position, both read in one snapshot: when fewer than `limit` events
+   * come back, every event up to `head` has been scanned.
+   */
+  readPage(after: Position | undefined, filter: EventFilter | undefined, limit: number): Promise<{ head: Position | undefined; events: RecordedEvent[] }>;
   readonly appended: Wakeup;
 }
 
@@ -17,7 +21,7 @@ export interface PollingOptions {
 
 /**
  * Catch-up then live over a log whose positions commit in order: read pages
- * up to the head, then sleep until an append is announced (or `idleMs`
+ * until one comes back short, then sleep until an append is announced (or `idleMs`
  * passes, so a lost notification only delays). The consumer pulls, so a slow
  * consumer holds at most one page in memory.
  */
@@ -29,27 +33,24 @@ export function pollingSubscription(log: PolledLog, options: SubscribeOptions, p
     let caughtUp = false;
     while (!closed) {
       const seen = log.appended.current;
-      const head = await log.headPosition();
-      if (head === undefined || (after !== undefined && head <= after)) {
-        if (!caughtUp) {
-          caughtUp = true;
-          yield { kind: 'caught-up', position: after };
-        }
-        if (closed) return;
-        await log.appended.wait(seen, polling.idleMs);
-        continue;
-      }
-      const page = await log.readPage(after, head, options.filter, polling.pageSize);
-      for (const event of page) {
+      const { head, events } = await log.readPage(after, options.filter, polling.pageSize);
+      for (const event of events) {
         if (closed) return;
         after = event.position;
         yield { kind: 'event', event };
       }
-      if (page.length < polling.pageSize && (after === undefined || after < head)) {
+      if (events.length === polling.pageSize) continue;
+      if (head !== undefined && (after === undefined || after < head)) {
         // The filter skipped the rest of the log up to head.
         after = head;
         yield { kind: 'checkpoint', position: head };
       }
+      if (!caughtUp) {
+        caughtUp = true;
+        yield { kind: 'caught-up', position: after };
+      }
+      if (closed) return;
+      await log.appended.wait(seen, polling.idleMs);
     }
   }
 

@@ -72,6 +72,20 @@ function toEvent(row: EventRow): RecordedEvent {
   };
 }
 
+/** SQL conditions (and their parameters) for events between two exclusive positions that match a filter. */
+function rangeConditions(after: Position | undefined, before: Position | undefined, filter: EventFilter | undefined): { where: string[]; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  if (after !== undefined) where.push(`position > ${param(String(after))}`);
+  if (before !== undefined) where.push(`position < ${param(String(before))}`);
+  if (filter?.streamPrefixes) {
+    where.push(`(${filter.streamPrefixes.map((prefix) => `starts_with(stream, ${param(prefix)})`).join(' OR ') || 'false'})`);
+  }
+  if (filter?.eventTypes) where.push(`type = ANY (${param([...filter.eventTypes])}::text[])`);
+  return { where, params };
+}
+
 function unavailable(error: unknown): CanopyError {
   if (error instanceof CanopyError) return error;
   const message = error instanceof Error ? error.message : String(error);
@@ -178,8 +192,28 @@ export class SqlEventStore implements EventStore, PolledLog {
     }
   }
 
-  readPage(after: Position | undefined, upTo: Position, filter: EventFilter | undefined, limit: number): Promise<RecordedEvent[]> {
-    return this.readRange(after, upTo + 1n, filter, limit, true);
+  async readPage(after: Position | undefined, filter: EventFilter | undefined, limit: number): Promise<{ head: Position | undefined; events: RecordedEvent[] }> {
+    const { where, params } = rangeConditions(after, undefined, filter);
+    params.push(limit);
+    // One statement, so the page and the head come from the same snapshot:
+    // every returned event is at or below the head, and a short page means
+    // everything up to the head was scanned. (No `position <= head` bound in
+    // the page: the planner cannot see its value and may sort the whole tail.)
+    const rows = await this.query<EventRow & { head: string | number | bigint | null }>(
+      `WITH page AS (
+         SELECT ${COLUMNS} FROM ${this.tables.events}
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY position LIMIT $${params.length}
+       )
+       SELECT (SELECT max(position) FROM ${this.tables.events}) AS head, page.*
+       FROM (VALUES (1)) AS one (x) LEFT JOIN page ON true`,
+      params,
+    );
+    const head = rows[0]?.head;
+    return {
+      head: head === null || head === undefined ? undefined : BigInt(head),
+      events: rows.filter((row) => row.position !== null).map(toEvent),
+    };
   }
 
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
@@ -188,9 +222,13 @@ export class SqlEventStore implements EventStore, PolledLog {
   }
 
   async headPosition(): Promise<Position | undefined> {
-    const rows = await this.query<{ position: string | number | bigint }>(`SELECT position FROM ${this.tables.head}`);
-    const head = BigInt(rows[0]?.position ?? 0);
-    return head === 0n ? undefined : head;
+    // Not log_head: every append updates that one row, and reading it means
+    // walking its dead versions until vacuum catches up. The index answers
+    // max() at once, and since appends commit in position order the largest
+    // visible position is the head.
+    const rows = await this.query<{ position: string | number | bigint | null }>(`SELECT max(position) AS position FROM ${this.tables.events}`);
+    const head = rows[0]?.position;
+    return head === null || head === undefined ? undefined : BigInt(head);
   }
 
   async close(): Promise<void> {
@@ -206,20 +244,9 @@ export class SqlEventStore implements EventStore, PolledLog {
     limit: number,
     forwards: boolean,
   ): Promise<RecordedEvent[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const param = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    if (after !== undefined) where.push(`position > ${param(String(after))}`);
-    if (before !== undefined) where.push(`position < ${param(String(before))}`);
-    if (filter?.streamPrefixes) {
-      where.push(`(${filter.streamPrefixes.map((prefix) => `starts_with(stream, ${param(prefix)})`).join(' OR ') || 'false'})`);
-    }
-    if (filter?.eventTypes) where.push(`type = ANY (${param([...filter.eventTypes])}::text[])`);
+    const { where, params } = rangeConditions(after, before, filter);
     const rows = await this.query<EventRow>(
-      `SELECT ${COLUMNS} FROM ${this.tables.events} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY position ${forwards ? 'ASC' : 'DESC'} LIMIT ${param(limit)}`,
+      `SELECT ${COLUMNS} FROM ${this.tables.events} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY position ${forwards ? 'ASC' : 'DESC'} LIMIT $${params.push(limit)}`,
       params,
     );
     return rows.map(toEvent);
