@@ -62,10 +62,12 @@ CREATE TABLE IF NOT EXISTS ${t.events} (
 );
 CREATE INDEX IF NOT EXISTS log_events_type_position ON ${t.events} (type, position);
 
--- Returns status 'ok', 'duplicate' (the same ids were appended before: the
--- first result is returned and nothing is written), 'wrong_expected_version'
--- (with the actual revision, null when the stream does not exist) or
--- 'duplicate_id' (an id is already used by another append).
+-- Appends under the head lock and returns status 'ok', or
+-- 'wrong_expected_version' with the actual revision (null when the stream
+-- does not exist). An id already in the log raises SQLSTATE CN001 and
+-- writes nothing. In both failure cases the caller looks the ids up to tell
+-- a retry of an earlier append (answered with its first result) from a
+-- reused id: that costs a query only when an append fails.
 CREATE OR REPLACE FUNCTION ${t.append}(
   p_stream text, p_expected text, p_ids uuid[], p_types text[], p_data text[], p_metadata text[]
 ) RETURNS TABLE (out_status text, out_revision bigint, out_position bigint, out_actual bigint)
@@ -74,26 +76,9 @@ DECLARE
   v_head bigint;
   v_current bigint;
   v_count int := cardinality(p_ids);
-  v_found int;
-  v_ids uuid[];
-  v_streams text[];
-  v_last_revision bigint;
-  v_last_position bigint;
+  v_inserted int;
 BEGIN
   SELECT h.position INTO v_head FROM ${t.head} h WHERE h.singleton FOR UPDATE;
-
-  SELECT count(*), array_agg(e.id ORDER BY e.position), array_agg(DISTINCT e.stream), max(e.revision), max(e.position)
-    INTO v_found, v_ids, v_streams, v_last_revision, v_last_position
-    FROM ${t.events} e WHERE e.id = ANY (p_ids);
-  IF v_found > 0 THEN
-    IF v_found = v_count AND v_ids = p_ids AND v_streams = ARRAY[p_stream]
-       AND v_last_revision - (SELECT min(e.revision) FROM ${t.events} e WHERE e.id = ANY (p_ids)) = v_count - 1 THEN
-      RETURN QUERY SELECT 'duplicate'::text, v_last_revision, v_last_position, NULL::bigint;
-    ELSE
-      RETURN QUERY SELECT 'duplicate_id'::text, NULL::bigint, NULL::bigint, NULL::bigint;
-    END IF;
-    RETURN;
-  END IF;
 
   SELECT s.revision INTO v_current FROM ${t.streams} s WHERE s.stream = p_stream;
   IF (p_expected = 'no_stream' AND v_current IS NOT NULL)
@@ -106,7 +91,12 @@ BEGIN
   v_current := coalesce(v_current, -1);
   INSERT INTO ${t.events} (position, stream, revision, id, type, data, metadata)
     SELECT v_head + n, p_stream, v_current + n, u.id, u.type, u.data::json, u.metadata::json
-    FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS u(id, type, data, metadata, n);
+    FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS u(id, type, data, metadata, n)
+    ON CONFLICT (id) DO NOTHING;
+  GET DIAGNOSTICS v_inserted = ROW_COUNT;
+  IF v_inserted < v_count THEN
+    RAISE EXCEPTION 'event id already in the log' USING ERRCODE = 'CN001';
+  END IF;
   UPDATE ${t.head} SET position = v_head + v_count WHERE singleton;
   INSERT INTO ${t.streams} AS s (stream, revision) VALUES (p_stream, v_current + v_count)
     ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision;

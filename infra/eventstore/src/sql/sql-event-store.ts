@@ -50,8 +50,11 @@ interface EventRow {
   created_at: Date;
 }
 
+/** SQLSTATE the append function raises when an event id is already in the log. */
+const ID_ALREADY_IN_LOG = 'CN001';
+
 interface AppendRow {
-  status: 'ok' | 'duplicate' | 'wrong_expected_version' | 'duplicate_id';
+  status: 'ok' | 'wrong_expected_version';
   revision: string | number | bigint | null;
   position: string | number | bigint | null;
   actual: string | number | bigint | null;
@@ -84,6 +87,14 @@ function rangeConditions(after: Position | undefined, before: Position | undefin
   }
   if (filter?.eventTypes) where.push(`type = ANY (${param([...filter.eventTypes])}::text[])`);
   return { where, params };
+}
+
+function duplicateEventId(stream: string, ids: readonly string[]): CanopyError {
+  return new CanopyError(
+    ErrorCode.DUPLICATE_EVENT_ID,
+    `Some of these event ids were already appended by a different append (to ${stream} or another stream). Use new ids for new events.`,
+    { field: 'events', stream, ids },
+  );
 }
 
 function unavailable(error: unknown): CanopyError {
@@ -119,34 +130,47 @@ export class SqlEventStore implements EventStore, PolledLog {
   async append(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     const expected = validateExpectedRevision(options.expectedRevision);
     const prepared = prepareAppend(stream, events, this.maxAppendBytes);
-    const rows = await this.sql
-      .query<AppendRow>(`SELECT out_status AS status, out_revision AS revision, out_position AS position, out_actual AS actual FROM ${this.tables.append}($1, $2, $3::uuid[], $4::text[], $5::text[], $6::text[])`, [
-        prepared.stream,
-        String(expected),
-        prepared.events.map((e) => e.id),
-        prepared.events.map((e) => e.type),
-        prepared.events.map((e) => e.data),
-        prepared.events.map((e) => e.metadata),
-      ])
-      .catch((error: unknown) => {
-        throw unavailable(error);
-      });
-    const row = rows[0]!;
-    switch (row.status) {
-      case 'ok':
-        this.appended.fire();
-        return { nextExpectedRevision: BigInt(row.revision!), position: BigInt(row.position!) };
-      case 'duplicate':
-        return { nextExpectedRevision: BigInt(row.revision!), position: BigInt(row.position!) };
-      case 'wrong_expected_version':
-        throw wrongExpectedVersion(prepared.stream, expected, row.actual === null ? 'no_stream' : BigInt(row.actual));
-      case 'duplicate_id':
-        throw new CanopyError(
-          ErrorCode.DUPLICATE_EVENT_ID,
-          `Some of these event ids were already appended by a different append (to ${prepared.stream} or another stream). Use new ids for new events.`,
-          { field: 'events', stream: prepared.stream, ids: prepared.events.map((e) => e.id) },
-        );
+    const ids = prepared.events.map((e) => e.id);
+    let row: AppendRow;
+    try {
+      [row] = (await this.sql.query<AppendRow>(
+        `SELECT out_status AS status, out_revision AS revision, out_position AS position, out_actual AS actual FROM ${this.tables.append}($1, $2, $3::uuid[], $4::text[], $5::text[], $6::text[])`,
+        [prepared.stream, String(expected), ids, prepared.events.map((e) => e.type), prepared.events.map((e) => e.data), prepared.events.map((e) => e.metadata)],
+      )) as [AppendRow];
+    } catch (error) {
+      if ((error as { code?: string }).code !== ID_ALREADY_IN_LOG) throw unavailable(error);
+      const earlier = await this.earlierAppend(prepared.stream, ids);
+      if (earlier) return earlier;
+      throw duplicateEventId(prepared.stream, ids);
     }
+    if (row.status === 'wrong_expected_version') {
+      // A retry of an append that succeeded is answered like the first time, even though the stream moved on.
+      const earlier = await this.earlierAppend(prepared.stream, ids);
+      if (earlier) return earlier;
+      throw wrongExpectedVersion(prepared.stream, expected, row.actual === null ? 'no_stream' : BigInt(row.actual));
+    }
+    this.appended.fire();
+    return { nextExpectedRevision: BigInt(row.revision!), position: BigInt(row.position!) };
+  }
+
+  /**
+   * The result of the earlier append these ids came from, when they are that
+   * whole append (same stream, same order); undefined when none is in the
+   * log; DUPLICATE_EVENT_ID when only some are, or elsewhere.
+   */
+  private async earlierAppend(stream: string, ids: readonly string[]): Promise<AppendResult | undefined> {
+    const rows = await this.query<{ id: string; stream: string; revision: string | number | bigint; position: string | number | bigint }>(
+      `SELECT id, stream, revision, position FROM ${this.tables.events} WHERE id = ANY ($1::uuid[]) ORDER BY position`,
+      [ids],
+    );
+    if (rows.length === 0) return undefined;
+    const first = BigInt(rows[0]!.revision);
+    const whole =
+      rows.length === ids.length &&
+      rows.every((row, i) => row.id === ids[i] && row.stream === stream && BigInt(row.revision) === first + BigInt(i));
+    if (!whole) throw duplicateEventId(stream, ids);
+    const last = rows[rows.length - 1]!;
+    return { nextExpectedRevision: BigInt(last.revision), position: BigInt(last.position) };
   }
 
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
