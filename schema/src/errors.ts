@@ -19,6 +19,14 @@ export const ErrorCode = {
   EVENT_STORE_UNAVAILABLE: 'EVENT_STORE_UNAVAILABLE',
   /** The subscription fell too far behind or was closed by the server. */
   SUBSCRIPTION_DROPPED: 'SUBSCRIPTION_DROPPED',
+  /** A name is already used where it must be unique (e.g. a workspace name in its organization). */
+  NAME_TAKEN: 'NAME_TAKEN',
+  /** The change would leave no owner. */
+  LAST_OWNER: 'LAST_OWNER',
+  /** The workspace still holds resources (clusters) and cannot be deleted. */
+  WORKSPACE_NOT_EMPTY: 'WORKSPACE_NOT_EMPTY',
+  /** A default workspace cannot be deleted (nor renamed in a personal organization). */
+  PROTECTED_WORKSPACE: 'PROTECTED_WORKSPACE',
   NOT_FOUND: 'NOT_FOUND',
   FORBIDDEN: 'FORBIDDEN',
   UNAUTHENTICATED: 'UNAUTHENTICATED',

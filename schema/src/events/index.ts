@@ -1,0 +1,12 @@
+import { EventRegistry } from '../event-contract.js';
+import { organizationEvents } from './organizations.js';
+import { workspaceEvents } from './workspaces.js';
+
+export * from './primitives.js';
+export * from './organizations.js';
+export * from './workspaces.js';
+
+/** Every domain event Canopy writes; the log refuses any other type. */
+export function canopyEventRegistry(): EventRegistry {
+  return new EventRegistry([...organizationEvents, ...workspaceEvents]);
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** A Kubernetes DNS-1123 label: lower-case letters, digits and '-', starting and ending alphanumeric, at most 63 characters. */
+export const KubernetesName = z
+  .string()
+  .max(63, 'must be at most 63 characters')
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a Kubernetes name: lower-case letters, digits and '-', starting and ending with a letter or digit");
+
+export const Id = z.string().min(1).max(128);
+export const UserId = z.string().min(1).max(256);
+export const Description = z.string().max(1024, 'must be at most 1024 characters');
+
+/** Workspace roles, from least to most powerful. */
+export const WorkspaceRole = z.enum(['viewer', 'member', 'admin', 'owner']);
+export type WorkspaceRole = z.infer<typeof WorkspaceRole>;
+
+export const OrganizationKind = z.enum(['personal', 'team']);
+export type OrganizationKind = z.infer<typeof OrganizationKind>;
+
+/** Default: created with the organization; project: by hand; environment: one per stage. */
+export const WorkspaceKind = z.enum(['default', 'project', 'environment']);
+export type WorkspaceKind = z.infer<typeof WorkspaceKind>;
+
+/** dev, staging and production are the usual stages; a custom stage is any Kubernetes name. */
+export const Stage = KubernetesName;

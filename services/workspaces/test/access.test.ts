@@ -1,0 +1,25 @@
+import { describe, expect, it } from '@jest/globals';
+import type { WorkspaceRole } from '@canopy/schema';
+import { can, type WorkspaceAction } from '../src/index.js';
+
+// PRODUCT.md's role table, written out: every role reads; members create
+// resources; admins also manage secrets and members; owners also delete.
+const table: Record<WorkspaceRole, Record<WorkspaceAction, boolean>> = {
+  viewer: { read: true, createResources: false, manageSecrets: false, manageMembers: false, renameWorkspace: false, deleteWorkspace: false },
+  member: { read: true, createResources: true, manageSecrets: false, manageMembers: false, renameWorkspace: false, deleteWorkspace: false },
+  admin: { read: true, createResources: true, manageSecrets: true, manageMembers: true, renameWorkspace: true, deleteWorkspace: false },
+  owner: { read: true, createResources: true, manageSecrets: true, manageMembers: true, renameWorkspace: true, deleteWorkspace: true },
+};
+
+describe('the role matrix', () => {
+  const cases = Object.entries(table).flatMap(([role, actions]) =>
+    Object.entries(actions).map(([action, allowed]) => [role as WorkspaceRole, action as WorkspaceAction, allowed] as const),
+  );
+  it.each(cases)('%s may %s: %s', (role, action, allowed) => {
+    expect(can(role, action)).toBe(allowed);
+  });
+
+  it('a caller with no role may do nothing, not even read', () => {
+    for (const action of Object.keys(table.owner) as WorkspaceAction[]) expect(can(undefined, action)).toBe(false);
+  });
+});
