@@ -38,6 +38,9 @@ export function defineEvent<TType extends string, TPayload>(contract: {
 
 export type PayloadOf<C> = C extends EventContract<string, infer P> ? P : never;
 
+/** The `{ type, data }` union of the events of one or more contracts, as deciders emit them. */
+export type EventOf<C> = C extends EventContract<infer T, infer P> ? { type: T; data: P } : never;
+
 /** Formats zod issues as `path: message` lines for error details. */
 export function describeIssues(error: z.ZodError): { field: string; message: string }[] {
   return error.issues.map((issue) => ({ field: issue.path.join('.') || '(root)', message: issue.message }));

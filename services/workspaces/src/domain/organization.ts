@@ -4,28 +4,17 @@ import {
   ErrorCode,
   KubernetesName,
   Stage,
+  type EventOf,
   type OrganizationKind,
-  type PayloadOf,
-  type OrganizationCreated,
-  type OrganizationOwnerAdded,
-  type OrganizationOwnerRemoved,
-  type WorkspaceCreated,
-  type WorkspaceDeleted,
+  type organizationEvents,
   type WorkspaceKind,
-  type WorkspaceRenamed,
 } from '@canopy/schema';
 import { z } from 'zod';
 import { authorize, workspaceNotFound, type Actor } from './access.js';
 import { parseField } from './input.js';
 
 /** The organization stream's events, as its decider emits and folds them. */
-export type OrganizationEvent =
-  | { type: 'OrganizationCreated'; data: PayloadOf<typeof OrganizationCreated> }
-  | { type: 'OrganizationOwnerAdded'; data: PayloadOf<typeof OrganizationOwnerAdded> }
-  | { type: 'OrganizationOwnerRemoved'; data: PayloadOf<typeof OrganizationOwnerRemoved> }
-  | { type: 'WorkspaceCreated'; data: PayloadOf<typeof WorkspaceCreated> }
-  | { type: 'WorkspaceRenamed'; data: PayloadOf<typeof WorkspaceRenamed> }
-  | { type: 'WorkspaceDeleted'; data: PayloadOf<typeof WorkspaceDeleted> };
+export type OrganizationEvent = EventOf<(typeof organizationEvents)[number]>;
 
 export interface WorkspaceEntry {
   name: string;

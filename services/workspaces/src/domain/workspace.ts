@@ -1,24 +1,9 @@
-import {
-  CanopyError,
-  Description,
-  ErrorCode,
-  UserId,
-  WorkspaceRole,
-  type MemberAdded,
-  type MemberRemoved,
-  type MemberRoleChanged,
-  type PayloadOf,
-  type WorkspaceDescribed,
-} from '@canopy/schema';
+import { CanopyError, Description, ErrorCode, UserId, WorkspaceRole, type EventOf, type workspaceEvents } from '@canopy/schema';
 import { authorize, type Actor } from './access.js';
 import { parseField } from './input.js';
 
 /** The workspace stream's events, as its decider emits and folds them. */
-export type WorkspaceEvent =
-  | { type: 'WorkspaceDescribed'; data: PayloadOf<typeof WorkspaceDescribed> }
-  | { type: 'MemberAdded'; data: PayloadOf<typeof MemberAdded> }
-  | { type: 'MemberRoleChanged'; data: PayloadOf<typeof MemberRoleChanged> }
-  | { type: 'MemberRemoved'; data: PayloadOf<typeof MemberRemoved> };
+export type WorkspaceEvent = EventOf<(typeof workspaceEvents)[number]>;
 
 export interface WorkspaceState {
   description: string;
