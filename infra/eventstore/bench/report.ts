@@ -102,14 +102,14 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-function cell(report: Report, result: SectionResult, scenario: ScenarioId): string {
+function cell(result: SectionResult, scenario: ScenarioId): string {
   if (result.status !== 'measured') return result.status === 'failed' ? 'failed' : 'not measured';
   const f = result.figures[scenario];
   return f ? fmt(f.median) : '—';
 }
 
 function rows(report: Report): string[][] {
-  return report.results.map((result) => [label(result.id), ...COLUMNS.map((c) => cell(report, result, c.id))]);
+  return report.results.map((result) => [label(result.id), ...COLUMNS.map((c) => cell(result, c.id))]);
 }
 
 function header(): string[] {
