@@ -27,6 +27,12 @@ export const ErrorCode = {
   WORKSPACE_NOT_EMPTY: 'WORKSPACE_NOT_EMPTY',
   /** A default workspace cannot be deleted (nor renamed in a personal organization). */
   PROTECTED_WORKSPACE: 'PROTECTED_WORKSPACE',
+  /** The quotas set (namespaces × clusters) would exceed the workspace's CPU or memory budget. */
+  QUOTA_EXCEEDS_BUDGET: 'QUOTA_EXCEEDS_BUDGET',
+  /** The workspace's data key was destroyed with the workspace: its secret values are unrecoverable. */
+  SECRET_KEY_DESTROYED: 'SECRET_KEY_DESTROYED',
+  /** An idempotency key was reused for a different command. */
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   NOT_FOUND: 'NOT_FOUND',
   FORBIDDEN: 'FORBIDDEN',
   UNAUTHENTICATED: 'UNAUTHENTICATED',

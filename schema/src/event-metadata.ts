@@ -11,6 +11,9 @@ export const EventMetadata = z.object({
   actor: z.string().min(1).optional(),
   correlationId: z.string().min(1).optional(),
   causationId: z.string().min(1).optional(),
+  /** The client's idempotency key of the command that wrote the event, and a hash of that command. */
+  idempotencyKey: z.string().min(1).max(256).optional(),
+  commandHash: z.string().min(1).max(128).optional(),
 });
 
 export type EventMetadata = z.infer<typeof EventMetadata>;

@@ -14,6 +14,8 @@ export interface AppendContext {
   actor?: string;
   correlationId?: string;
   causationId?: string;
+  idempotencyKey?: string;
+  commandHash?: string;
 }
 
 export interface ReadDomainEvent extends RecordedEvent {

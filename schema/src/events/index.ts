@@ -5,6 +5,7 @@ import { workspaceEvents } from './workspaces.js';
 export * from './primitives.js';
 export * from './organizations.js';
 export * from './workspaces.js';
+export * from './governance.js';
 
 /** Every domain event Canopy writes; the log refuses any other type. */
 export function canopyEventRegistry(): EventRegistry {

@@ -1,5 +1,8 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { EventStoreConfig } from '@canopy/eventstore';
+import type { KeyStoreConfig } from '@canopy/keystore';
+import type { AuthSettings } from './auth/index.js';
 
 /** Every setting of the process, from the environment; the README's configuration table mirrors this. */
 const Environment = z.object({
@@ -11,6 +14,12 @@ const Environment = z.object({
   CANOPY_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   CANOPY_POSTGRES_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').default('public'),
   CANOPY_EVENTSTORE_URL: z.string().regex(/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover):\/\//, 'must be an esdb:// connection string').optional(),
+  CANOPY_MASTER_KEY: z.string().optional(),
+  CANOPY_JWT_SECRET: z.string().optional(),
+  CANOPY_JWKS_URL: z.string().optional(),
+  CANOPY_JWT_ISSUER: z.string().min(1).default('canopy'),
+  CANOPY_JWT_AUDIENCE: z.string().min(1).default('canopy'),
+  CANOPY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
 });
 
 export interface Config {
@@ -18,6 +27,13 @@ export interface Config {
   port: number;
   logLevel: z.infer<typeof Environment>['CANOPY_LOG_LEVEL'];
   eventStore: EventStoreConfig;
+  keyStore: KeyStoreConfig;
+  /** CANOPY_MASTER_KEY (base64, 32 bytes); absent only in the embedded modes, where a development key is generated. */
+  masterKey: string | undefined;
+  /** Where development keys and secrets are generated when none is configured. */
+  dataDir: string;
+  auth: AuthSettings;
+  maxBodyBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -32,13 +48,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
-  return { host: e.HOST, port: e.PORT, logLevel: e.CANOPY_LOG_LEVEL, eventStore: eventStoreConfig(e) };
+  const embedded = e.CANOPY_EVENTSTORE === 'pglite' || e.CANOPY_EVENTSTORE === 'eventstoredb-test-server';
+  if (!embedded && !e.CANOPY_MASTER_KEY) {
+    throw new ConfigError(`CANOPY_MASTER_KEY is required when CANOPY_EVENTSTORE=${e.CANOPY_EVENTSTORE}: secrets are encrypted with it (32 random bytes, base64).`);
+  }
+  if (!embedded && !e.CANOPY_JWT_SECRET && !e.CANOPY_JWKS_URL) {
+    throw new ConfigError(`CANOPY_JWT_SECRET or CANOPY_JWKS_URL is required when CANOPY_EVENTSTORE=${e.CANOPY_EVENTSTORE}: the development secret is for the embedded modes only.`);
+  }
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.CANOPY_LOG_LEVEL,
+    eventStore: eventStoreConfig(e),
+    keyStore: e.CANOPY_POSTGRES_URL ? { kind: 'postgres', url: e.CANOPY_POSTGRES_URL, schema: e.CANOPY_POSTGRES_SCHEMA } : { kind: 'pglite', dataDir: join(e.CANOPY_DATA_DIR, 'keys') },
+    masterKey: e.CANOPY_MASTER_KEY,
+    dataDir: e.CANOPY_DATA_DIR,
+    auth: { jwtSecret: e.CANOPY_JWT_SECRET, jwksUrl: e.CANOPY_JWKS_URL, issuer: e.CANOPY_JWT_ISSUER, audience: e.CANOPY_JWT_AUDIENCE, dataDir: e.CANOPY_DATA_DIR },
+    maxBodyBytes: e.CANOPY_MAX_BODY_BYTES,
+  };
 }
 
 function eventStoreConfig(e: z.infer<typeof Environment>): EventStoreConfig {
   switch (e.CANOPY_EVENTSTORE) {
     case 'pglite':
-      return { kind: 'pglite', dataDir: e.CANOPY_DATA_DIR };
+      return { kind: 'pglite', dataDir: join(e.CANOPY_DATA_DIR, 'log') };
     case 'postgres':
       if (!e.CANOPY_POSTGRES_URL) throw new ConfigError('CANOPY_POSTGRES_URL is required when CANOPY_EVENTSTORE=postgres.');
       return { kind: 'postgres', url: e.CANOPY_POSTGRES_URL, schema: e.CANOPY_POSTGRES_SCHEMA };
@@ -46,6 +79,6 @@ function eventStoreConfig(e: z.infer<typeof Environment>): EventStoreConfig {
       if (!e.CANOPY_EVENTSTORE_URL) throw new ConfigError('CANOPY_EVENTSTORE_URL is required when CANOPY_EVENTSTORE=eventstoredb.');
       return { kind: 'eventstoredb', connectionString: e.CANOPY_EVENTSTORE_URL };
     case 'eventstoredb-test-server':
-      return { kind: 'eventstoredb-test-server', dataDir: e.CANOPY_DATA_DIR };
+      return { kind: 'eventstoredb-test-server', dataDir: join(e.CANOPY_DATA_DIR, 'log') };
   }
 }

@@ -1,16 +1,23 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EventStore } from '@canopy/eventstore';
 
 /**
- * Health and metrics over HTTP. `/healthz` answers 200 only when the log
+ * GraphQL, health and metrics over HTTP. `/healthz` answers 200 only when the log
  * answers, so a load balancer stops sending traffic to a process cut off from
  * its log.
  */
-export function createHttpServer(deps: { store: EventStore; metrics: Registry; logger: Logger; logDescription: string }): Server {
+export function createHttpServer(deps: {
+  store: EventStore;
+  metrics: Registry;
+  logger: Logger;
+  logDescription: string;
+  graphql: (request: IncomingMessage, response: ServerResponse) => void;
+}): Server {
   return createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path === '/graphql') return deps.graphql(request, response);
     const send = (status: number, body: string, type = 'application/json') => {
       response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
       response.end(body);
@@ -33,6 +40,6 @@ export function createHttpServer(deps: { store: EventStore; metrics: Registry; l
       );
       return;
     }
-    send(404, JSON.stringify({ error: 'not found', routes: ['/healthz', '/metrics'] }));
+    send(404, JSON.stringify({ error: 'not found', routes: ['/graphql', '/healthz', '/metrics'] }));
   });
 }

@@ -1,4 +1,6 @@
 import { pino } from 'pino';
+import { isCanopyError } from '@canopy/schema';
+import { AuthConfigError } from './auth/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startGateway } from './gateway.js';
 
@@ -22,7 +24,7 @@ try {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 } catch (error) {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof AuthConfigError || isCanopyError(error, 'BAD_USER_INPUT')) {
     console.error(error.message);
     process.exit(2);
   }

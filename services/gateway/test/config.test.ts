@@ -2,12 +2,29 @@ import { describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig } from '../src/config.js';
 
 describe('configuration from the environment', () => {
-  it('defaults to the embedded log in .canopy/data on 127.0.0.1:4000', () => {
-    expect(loadConfig({})).toEqual({ host: '127.0.0.1', port: 4000, logLevel: 'info', eventStore: { kind: 'pglite', dataDir: '.canopy/data' } });
+  it('defaults to the embedded log and key store under .canopy/data on 127.0.0.1:4000, with development keys', () => {
+    expect(loadConfig({})).toEqual({
+      host: '127.0.0.1',
+      port: 4000,
+      logLevel: 'info',
+      eventStore: { kind: 'pglite', dataDir: '.canopy/data/log' },
+      keyStore: { kind: 'pglite', dataDir: '.canopy/data/keys' },
+      masterKey: undefined,
+      dataDir: '.canopy/data',
+      auth: { jwtSecret: undefined, jwksUrl: undefined, issuer: 'canopy', audience: 'canopy', dataDir: '.canopy/data' },
+      maxBodyBytes: 1024 * 1024,
+    });
+  });
+
+  it('refuses development keys outside the embedded modes', () => {
+    const postgres = { CANOPY_EVENTSTORE: 'postgres', CANOPY_POSTGRES_URL: 'postgres://u@db/canopy' };
+    expect(() => loadConfig(postgres)).toThrow(/CANOPY_MASTER_KEY is required/);
+    expect(() => loadConfig({ ...postgres, CANOPY_MASTER_KEY: 'k' })).toThrow(/CANOPY_JWT_SECRET or CANOPY_JWKS_URL is required/);
+    expect(loadConfig({ ...postgres, CANOPY_MASTER_KEY: 'k', CANOPY_JWKS_URL: 'https://idp/jwks' }).keyStore).toEqual({ kind: 'postgres', url: 'postgres://u@db/canopy', schema: 'public' });
   });
 
   it('opens PostgreSQL when asked, with the URL and schema', () => {
-    expect(loadConfig({ CANOPY_EVENTSTORE: 'postgres', CANOPY_POSTGRES_URL: 'postgres://u@db/canopy' }).eventStore).toEqual({
+    expect(loadConfig({ CANOPY_EVENTSTORE: 'postgres', CANOPY_POSTGRES_URL: 'postgres://u@db/canopy', CANOPY_MASTER_KEY: 'k', CANOPY_JWT_SECRET: 's' }).eventStore).toEqual({
       kind: 'postgres',
       url: 'postgres://u@db/canopy',
       schema: 'public',
@@ -17,8 +34,8 @@ describe('configuration from the environment', () => {
   it.each([
     [{ PORT: 'eighty' }, /PORT/],
     [{ CANOPY_EVENTSTORE: 'mongodb' }, /CANOPY_EVENTSTORE/],
-    [{ CANOPY_EVENTSTORE: 'postgres' }, /CANOPY_POSTGRES_URL is required/],
-    [{ CANOPY_EVENTSTORE: 'eventstoredb' }, /CANOPY_EVENTSTORE_URL is required/],
+    [{ CANOPY_EVENTSTORE: 'postgres', CANOPY_MASTER_KEY: 'k', CANOPY_JWT_SECRET: 's' }, /CANOPY_POSTGRES_URL is required/],
+    [{ CANOPY_EVENTSTORE: 'eventstoredb', CANOPY_MASTER_KEY: 'k', CANOPY_JWT_SECRET: 's' }, /CANOPY_EVENTSTORE_URL is required/],
     [{ CANOPY_EVENTSTORE_URL: 'http://esdb:2113' }, /CANOPY_EVENTSTORE_URL: must be an esdb:\/\/ connection string/],
   ])('a wrong value %j stops the start with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -51,8 +51,8 @@ describe('npm start: the process as a user starts it', () => {
     expect(await health.json()).toMatchObject({ status: 'ok', log: { headPosition: '0' } });
     expect(await stop(first.child)).toBe(0);
 
-    const store = await openPgliteEventStore({ dataDir });
-    await store.append('workspace-demo', [{ type: 'Tested', data: { n: 1 } }, { type: 'Tested', data: { n: 2 } }]);
+    const store = await openPgliteEventStore({ dataDir: join(dataDir, 'log') });
+    await store.append('demo-1', [{ type: 'Tested', data: { n: 1 } }, { type: 'Tested', data: { n: 2 } }]);
     await store.close();
 
     const second = await start({ CANOPY_DATA_DIR: dataDir });

@@ -1,3 +1,14 @@
 export { atLeast, authorize, can, type Actor, type WorkspaceAction } from './domain/access.js';
 export * from './domain/organization.js';
 export * from './domain/workspace.js';
+export * from './domain/workspace-state.js';
+export * from './domain/quotas.js';
+export * from './domain/quantity.js';
+export * from './domain/namespace-selector.js';
+export { WorkspaceCommands, secretAad, type CommandContext, type CommandResult } from './app/commands.js';
+export { Directory, effectiveRole, type WorkspaceView } from './app/directory.js';
+export { WorkspaceQueries } from './app/queries.js';
+export { startWorkspacesService, type WorkspacesService } from './app/service.js';
+export { organizationStream, workspaceStream } from './app/streams.js';
+export { buildWorkspacesSchema } from './graphql/schema.js';
+export type { WorkspacesContext } from './graphql/context.js';

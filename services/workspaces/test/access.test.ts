@@ -3,12 +3,13 @@ import type { WorkspaceRole } from '@canopy/schema';
 import { can, type WorkspaceAction } from '../src/index.js';
 
 // PRODUCT.md's role table, written out: every role reads; members create
-// resources; admins also manage secrets and members; owners also delete.
+// resources (clusters, namespaces); admins also govern (quotas, bindings,
+// image rules), manage secrets and members; owners also delete.
 const table: Record<WorkspaceRole, Record<WorkspaceAction, boolean>> = {
-  viewer: { read: true, createResources: false, manageSecrets: false, manageMembers: false, renameWorkspace: false, deleteWorkspace: false },
-  member: { read: true, createResources: true, manageSecrets: false, manageMembers: false, renameWorkspace: false, deleteWorkspace: false },
-  admin: { read: true, createResources: true, manageSecrets: true, manageMembers: true, renameWorkspace: true, deleteWorkspace: false },
-  owner: { read: true, createResources: true, manageSecrets: true, manageMembers: true, renameWorkspace: true, deleteWorkspace: true },
+  viewer: { read: true, createResources: false, governWorkspace: false, manageSecrets: false, manageMembers: false, renameWorkspace: false, deleteWorkspace: false },
+  member: { read: true, createResources: true, governWorkspace: false, manageSecrets: false, manageMembers: false, renameWorkspace: false, deleteWorkspace: false },
+  admin: { read: true, createResources: true, governWorkspace: true, manageSecrets: true, manageMembers: true, renameWorkspace: true, deleteWorkspace: false },
+  owner: { read: true, createResources: true, governWorkspace: true, manageSecrets: true, manageMembers: true, renameWorkspace: true, deleteWorkspace: true },
 };
 
 describe('the role matrix', () => {

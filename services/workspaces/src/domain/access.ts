@@ -1,13 +1,19 @@
 import { CanopyError, ErrorCode, type WorkspaceRole } from '@canopy/schema';
 
 /** What a role may do in a workspace (PRODUCT.md's role table). Every role can read. */
-export type WorkspaceAction = 'read' | 'createResources' | 'manageSecrets' | 'manageMembers' | 'renameWorkspace' | 'deleteWorkspace';
+/**
+ * `createResources`: clusters and namespaces. `governWorkspace`: budget,
+ * quotas, role bindings and image restrictions, admin's because they
+ * grant access or bound everyone's resources.
+ */
+export type WorkspaceAction = 'read' | 'createResources' | 'governWorkspace' | 'manageSecrets' | 'manageMembers' | 'renameWorkspace' | 'deleteWorkspace';
 
 const RANK: Record<WorkspaceRole, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 
 const LEAST_ROLE: Record<WorkspaceAction, WorkspaceRole> = {
   read: 'viewer',
   createResources: 'member',
+  governWorkspace: 'admin',
   manageSecrets: 'admin',
   manageMembers: 'admin',
   renameWorkspace: 'admin',

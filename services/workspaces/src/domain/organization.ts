@@ -24,13 +24,14 @@ export interface WorkspaceEntry {
 
 export interface OrganizationState {
   organizationId: string | undefined;
+  name: string;
   kind: OrganizationKind | undefined;
   owners: ReadonlySet<string>;
   /** Live workspaces by id; deleted ones are gone, and their names free. */
   workspaces: ReadonlyMap<string, WorkspaceEntry>;
 }
 
-export const initialOrganizationState: OrganizationState = { organizationId: undefined, kind: undefined, owners: new Set(), workspaces: new Map() };
+export const initialOrganizationState: OrganizationState = { organizationId: undefined, name: '', kind: undefined, owners: new Set(), workspaces: new Map() };
 
 export type OrganizationCommand =
   | { type: 'CreateOrganization'; organizationId: string; name: string; kind: OrganizationKind; defaultWorkspaceId: string }
@@ -160,6 +161,7 @@ export function evolveOrganization(state: OrganizationState, event: Organization
       const { workspaceId, name } = event.data.defaultWorkspace;
       return {
         organizationId: event.data.organizationId,
+        name: event.data.name,
         kind: event.data.kind,
         owners: new Set([event.data.ownerId]),
         workspaces: new Map([[workspaceId, { name, kind: 'default', stage: null }]]),

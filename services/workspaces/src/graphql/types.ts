@@ -1,0 +1,140 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { ClusterConnectionKind, MembershipSource, OrganizationKindValue, RoleKind, SubjectKind, WorkspaceKindValue, WorkspaceRoleValue } from './enums.js';
+
+@ObjectType({ description: 'What the caller may do in a workspace: what the console shows or hides.' })
+export class Permissions {
+  @Field(() => WorkspaceRoleValue) role!: WorkspaceRoleValue;
+  @Field() canRead!: boolean;
+  @Field({ description: 'Attach and detach clusters, add and remove namespaces.' }) canCreateResources!: boolean;
+  @Field({ description: 'Budget, quotas, role bindings and image restrictions.' }) canGovern!: boolean;
+  @Field() canManageSecrets!: boolean;
+  @Field() canManageMembers!: boolean;
+  @Field({ description: 'Rename and describe the workspace.' }) canRename!: boolean;
+  @Field() canDelete!: boolean;
+}
+
+@ObjectType()
+export class Member {
+  @Field() userId!: string;
+  @Field(() => WorkspaceRoleValue) role!: WorkspaceRoleValue;
+  @Field(() => MembershipSource) source!: MembershipSource;
+}
+
+@ObjectType({ description: 'How Canopy reaches a cluster: a kubeconfig file (and context) or the built-in simulator.' })
+export class ClusterConnection {
+  @Field(() => ClusterConnectionKind) kind!: ClusterConnectionKind;
+  @Field(() => String, { nullable: true }) kubeconfigPath!: string | null;
+  @Field(() => String, { nullable: true }) kubeconfigContext!: string | null;
+  @Field(() => String, { nullable: true }) simulator!: string | null;
+}
+
+@ObjectType()
+export class Cluster {
+  @Field(() => ID) id!: string;
+  @Field() name!: string;
+  @Field(() => ClusterConnection) connection!: ClusterConnection;
+}
+
+@ObjectType({ description: 'CPU and memory as Kubernetes quantities ("500m", "4Gi") or "unlimited".' })
+export class ResourceLimits {
+  @Field() cpu!: string;
+  @Field() memory!: string;
+}
+
+@ObjectType({ description: "A namespace's quota: on every cluster (clusterId null) or its override on one cluster." })
+export class NamespaceQuota {
+  @Field() namespace!: string;
+  @Field(() => ID, { nullable: true }) clusterId!: string | null;
+  @Field() cpu!: string;
+  @Field() memory!: string;
+}
+
+@ObjectType()
+export class Subject {
+  @Field(() => SubjectKind) kind!: SubjectKind;
+  @Field() name!: string;
+  @Field(() => String, { nullable: true }) namespace!: string | null;
+}
+
+@ObjectType()
+export class RoleBinding {
+  @Field() name!: string;
+  @Field(() => [String], { description: 'Namespaces by name, /regex/ to include, ~/regex/ to exclude.' }) namespaces!: string[];
+  @Field(() => RoleKind) roleKind!: RoleKind;
+  @Field() roleName!: string;
+  @Field(() => [Subject]) subjects!: Subject[];
+}
+
+@ObjectType()
+export class ClusterRoleBinding {
+  @Field() name!: string;
+  @Field() clusterRole!: string;
+  @Field(() => [Subject]) subjects!: Subject[];
+}
+
+@ObjectType()
+export class ImageRestriction {
+  @Field() namespace!: string;
+  @Field() image!: string;
+}
+
+@ObjectType({ description: 'A secret as queries show it: names, version and who wrote it, never the values.' })
+export class SecretMetadata {
+  @Field() name!: string;
+  @Field(() => Int) version!: number;
+  @Field(() => [String]) keys!: string[];
+  @Field() updatedBy!: string;
+  @Field(() => String, { nullable: true }) updatedAt!: string | null;
+}
+
+@ObjectType()
+export class Workspace {
+  @Field(() => ID) id!: string;
+  @Field(() => ID) organizationId!: string;
+  @Field() name!: string;
+  @Field(() => WorkspaceKindValue) kind!: WorkspaceKindValue;
+  @Field(() => String, { nullable: true, description: 'dev, staging, production or a custom stage; environment workspaces only.' }) stage!: string | null;
+  @Field() description!: string;
+  @Field(() => Int, { description: 'Counts the changes of the workspace; pass it back as expectedVersion.' }) version!: number;
+  @Field(() => Int) memberCount!: number;
+  @Field(() => Int) clusterCount!: number;
+  @Field(() => Int) namespaceCount!: number;
+  @Field(() => [Member]) members!: Member[];
+  @Field(() => [Cluster]) clusters!: Cluster[];
+  @Field(() => [String]) namespaces!: string[];
+  @Field(() => ResourceLimits, { description: 'The most the quotas over namespaces × clusters may add up to.' }) budget!: ResourceLimits;
+  @Field(() => [NamespaceQuota]) quotas!: NamespaceQuota[];
+  @Field(() => [RoleBinding]) roleBindings!: RoleBinding[];
+  @Field(() => [ClusterRoleBinding]) clusterRoleBindings!: ClusterRoleBinding[];
+  @Field(() => [ImageRestriction]) restrictedImages!: ImageRestriction[];
+  @Field(() => [SecretMetadata]) secrets!: SecretMetadata[];
+  @Field(() => Permissions) myPermissions!: Permissions;
+}
+
+@ObjectType()
+export class Organization {
+  @Field(() => ID) id!: string;
+  @Field() name!: string;
+  @Field(() => OrganizationKindValue) kind!: OrganizationKindValue;
+  @Field(() => Int) version!: number;
+  @Field(() => [String], { description: 'Owners of the organization own every workspace in it.' }) owners!: string[];
+}
+
+@ObjectType({ description: 'The outcome of a workspace mutation.' })
+export class WorkspaceChange {
+  @Field(() => ID) workspaceId!: string;
+  @Field(() => Int, { description: 'The workspace version after the change.' }) version!: number;
+  @Field({ description: 'False when the workspace already was that way: nothing was recorded.' }) changed!: boolean;
+  @Field({ description: 'True when this answers a retry with an idempotency key already used: nothing new was recorded.' }) replayed!: boolean;
+  @Field(() => Workspace, { nullable: true, description: 'The workspace now; null once deleted.' }) workspace!: Workspace | null;
+  @Field(() => ID, { nullable: true, description: 'The cluster attached (attachCluster only).' }) clusterId?: string | null;
+}
+
+@ObjectType({ description: 'The outcome of an organization mutation.' })
+export class OrganizationChange {
+  @Field(() => ID) organizationId!: string;
+  @Field(() => Int) version!: number;
+  @Field() changed!: boolean;
+  @Field() replayed!: boolean;
+  @Field(() => Organization) organization!: Organization;
+}
