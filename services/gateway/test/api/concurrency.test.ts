@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventLog } from '@canopy/eventstore';
 import { canopyEventRegistry } from '@canopy/schema';
@@ -34,6 +35,16 @@ describe('API: concurrency and idempotency', () => {
       // The version the conflict named works.
       expect((await gateway.ok(team.owner, Q.addNamespace, { workspaceId: ws, expectedVersion: 2, namespace: 'three' })).addNamespace.version).toBe(3);
     });
+  });
+
+  // KNOWN ISSUE (it.failing; a design question to settle): renaming is decided on the organization stream and
+  // leaves the workspace's version as it is, so two renames based on the same version both succeed and the
+  // second silently overwrites the first (a lost update), unlike every other workspace mutation.
+  it.failing('refuses a second rename based on the version the first one was based on', async () => {
+    const team = await createTeam(gateway);
+    const ws = team.defaultWorkspaceId;
+    await gateway.ok(team.owner, Q.renameWorkspace, { workspaceId: ws, expectedVersion: 0, name: 'first' });
+    await gateway.expectError(team.owner, Q.renameWorkspace, { workspaceId: ws, expectedVersion: 0, name: 'second' }, 'CONFLICT', 'expectedVersion');
   });
 
   async function createWs(team: Awaited<ReturnType<typeof createTeam>>) {
@@ -186,12 +197,15 @@ describe('API: concurrency and idempotency', () => {
           if (!error) return Object.values(response.body.data as Record<string, { version: number }>)[0]!.version;
           if (error.extensions?.code !== 'CONFLICT') throw new Error(`writer ${i}: ${JSON.stringify(error)}`);
           version = error.extensions['currentVersion'] as number;
+          // As a real client would, with a little jitter so that the retries do not all collide again.
+          await sleep(Math.random() * 20);
         }
       };
       const versions = await Promise.all(Array.from({ length: N }, (_, i) => writer(i)));
       // Each success got its own version: 1..50, no two alike.
       expect([...versions].sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
       expect(attempts).toBeGreaterThan(N);
+      expect(attempts).toBeLessThanOrEqual((N * (N + 1)) / 2);
 
       const events = await gateway.streamEvents(`workspace-${ws}`);
       const count = (type: string) => events.filter((e) => e.type === type).length;

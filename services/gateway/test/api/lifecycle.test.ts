@@ -280,9 +280,9 @@ describe('API: the lifecycle of an organization and its workspaces', () => {
   it('refuses to take away the last owner (LAST_OWNER)', async () => {
     const team = await createTeam(gateway);
     const ws = { workspaceId: (await gateway.ok(team.owner, Q.createWorkspace, { organizationId: team.organizationId, name: 'ops', kind: 'PROJECT' })).createWorkspace.workspaceId, version: 0 };
-    const [first, viewer] = [unique('first-owner'), unique('viewer')];
+    // The only explicit owner (the organization owner, an owner too, does not count).
+    const first = unique('first-owner');
     await step(team.owner, ws, Q.addMember, { userId: first, role: 'OWNER' });
-    await step(team.owner, ws, Q.addMember, { userId: viewer, role: 'VIEWER' });
     await gateway.expectError(team.owner, Q.removeMember, { workspaceId: ws.workspaceId, expectedVersion: ws.version, userId: first }, 'LAST_OWNER', 'userId');
     await gateway.expectError(team.owner, Q.changeMemberRole, { workspaceId: ws.workspaceId, expectedVersion: ws.version, userId: first, role: 'ADMIN' }, 'LAST_OWNER', 'userId');
     // Only an owner may take the owner role away.
@@ -290,7 +290,9 @@ describe('API: the lifecycle of an organization and its workspaces', () => {
     await step(team.owner, ws, Q.addMember, { userId: admin, role: 'ADMIN' });
     await gateway.expectError(admin, Q.changeMemberRole, { workspaceId: ws.workspaceId, expectedVersion: ws.version, userId: first, role: 'VIEWER' }, 'FORBIDDEN');
     await gateway.expectError(admin, Q.addMember, { workspaceId: ws.workspaceId, expectedVersion: ws.version, userId: unique('x'), role: 'OWNER' }, 'FORBIDDEN');
-    expect(viewer).toBeTruthy();
+    // A second owner makes the first one removable.
+    await step(team.owner, ws, Q.addMember, { userId: unique('second-owner'), role: 'OWNER' });
+    await step(team.owner, ws, Q.removeMember, { userId: first });
   });
 
   it('records a member leaving on their own, who then no longer sees the workspace', async () => {
@@ -307,11 +309,28 @@ describe('API: the lifecycle of an organization and its workspaces', () => {
   // KNOWN BUG (it.failing): leaving succeeds (MemberRemoved is recorded, see above) but the answer is a
   // NOT_FOUND error, because the mutation's result reads the workspace back as the caller, who just lost access.
   it.failing('answers a member leaving with their change, not with an error', async () => {
+    // (the same happens to an organization owner removing themselves: see the next test)
     const team = await createTeam(gateway);
     const viewer = unique('viewer');
     const ws = { workspaceId: team.defaultWorkspaceId, version: 0 };
     await step(team.owner, ws, Q.addMember, { userId: viewer, role: 'VIEWER' });
     const left = await step(viewer, ws, Q.removeMember, { userId: viewer });
     expect(left.workspace).toBeNull();
+  });
+
+  // KNOWN BUG (it.failing): the same as above one level up: an organization owner removing themselves is
+  // recorded (OrganizationOwnerRemoved) but answered NOT_FOUND, since the answer reads the organization back
+  // as the caller, who now has no role in it.
+  it.failing('answers an organization owner stepping down with the change, not with an error', async () => {
+    const team = await createTeam(gateway);
+    const second = unique('second-owner');
+    await gateway.ok(team.owner, Q.addOrganizationOwner, { organizationId: team.organizationId, userId: second });
+    const response = await gateway.gql(second, `mutation($o: ID!, $u: String!) { removeOrganizationOwner(organizationId: $o, userId: $u) { version changed } }`, {
+      o: team.organizationId,
+      u: second,
+    });
+    expect((await gateway.streamEvents(`organization-${team.organizationId}`)).map((e) => e.type)).toContain('OrganizationOwnerRemoved');
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data.removeOrganizationOwner).toEqual({ version: 3, changed: true });
   });
 });
