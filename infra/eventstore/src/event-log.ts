@@ -37,7 +37,12 @@ export class EventLog {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async append(stream: string, events: readonly DomainEvent[], options: { expectedRevision?: ExpectedRevision; context?: AppendContext } = {}): Promise<AppendResult> {
+  /** Appends, and answers with the metadata stamped on each event (what a reader of the log will see). */
+  async append(
+    stream: string,
+    events: readonly DomainEvent[],
+    options: { expectedRevision?: ExpectedRevision; context?: AppendContext } = {},
+  ): Promise<AppendResult & { metadata: (EventMetadata & JsonObject)[] }> {
     const occurredAt = this.now().toISOString();
     const context = dropUndefined({ ...options.context });
     const prepared = events.map((event) => {
@@ -45,7 +50,8 @@ export class EventLog {
       const metadata: JsonObject = { schemaVersion: version, occurredAt, ...context };
       return { ...(event.id ? { id: event.id } : {}), type: event.type, data: payload as JsonValue, metadata };
     });
-    return this.store.append(stream, prepared, { expectedRevision: options.expectedRevision });
+    const result = await this.store.append(stream, prepared, { expectedRevision: options.expectedRevision });
+    return { ...result, metadata: prepared.map((event) => event.metadata as EventMetadata & JsonObject) };
   }
 
   async *readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<ReadDomainEvent> {
@@ -54,11 +60,14 @@ export class EventLog {
 
   /** Lifts a recorded event of any known version to the current contract. */
   upcast(event: RecordedEvent): ReadDomainEvent {
-    const metadata = EventMetadata.loose().parse(event.metadata) as EventMetadata & JsonObject;
+    const metadata = LooseEventMetadata.parse(event.metadata) as EventMetadata & JsonObject;
     const data = this.registry.upcast(event.type, metadata.schemaVersion, event.data) as JsonValue;
     return { ...event, data, metadata };
   }
 }
+
+/** Built once: zod compiles a schema on first use, so a schema made per call is compiled per call. */
+const LooseEventMetadata = EventMetadata.loose();
 
 function dropUndefined(record: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).filter((entry): entry is [string, string] => entry[1] !== undefined));

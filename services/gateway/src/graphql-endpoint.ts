@@ -135,10 +135,18 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
   const code = formatted.extensions?.['code'];
   if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, message: formatted.message.replace(/^Context creation failed: /, ''), extensions };
+    return { ...formatted, message: withoutEchoedValues(formatted.message.replace(/^Context creation failed: /, '')), extensions };
   }
   logger.error({ err: original }, 'unexpected error in a resolver');
   return { message: 'Internal error; it was logged.', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: ErrorCode.INTERNAL } };
+}
+
+/**
+ * graphql-js prints a rejected variable's whole value (`Variable "$values" got invalid value { …, value: "…" }; …`),
+ * which may be a secret: keep the variable's name and the reason only.
+ */
+function withoutEchoedValues(message: string): string {
+  return message.replace(/^(Variable "\$[^"]+") got invalid value [\s\S]*; ([^;]*)$/, '$1 got an invalid value: $2');
 }
 
 /** One log line per mutation: who, which operation, how it ended. Never the variables: they may hold secret values. */

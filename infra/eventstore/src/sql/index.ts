@@ -10,7 +10,7 @@ export { pgliteSqlClient } from './pglite-client.js';
 
 /** The embedded log: PGlite in memory, or persisted under `dataDir`. */
 export async function openPgliteEventStore(options: SqlEventStoreOptions & { dataDir?: string } = {}): Promise<EventStore> {
-  return SqlEventStore.open(await pgliteSqlClient({ dataDir: options.dataDir }), options);
+  return SqlEventStore.open(await pgliteSqlClient({ dataDir: options.dataDir }), { autoAnalyze: true, ...options });
 }
 
 /** The log on a PostgreSQL server. */

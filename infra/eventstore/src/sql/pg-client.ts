@@ -28,7 +28,7 @@ export function pgSqlClient(options: PgClientOptions): SqlClient {
       client.on('error', () => {});
       await client.connect();
       client.on('notification', (message) => {
-        if (message.channel === channel) onNotify();
+        if (message.channel === channel) onNotify(message.payload);
       });
       await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
       listeners.add(client);

@@ -18,7 +18,7 @@ export async function pgliteSqlClient(options: { dataDir?: string } = {}): Promi
       await db.exec(sql);
     },
     async listen(channel, onNotify) {
-      const unlisten = await db.listen(channel, () => onNotify());
+      const unlisten = await db.listen(channel, (payload) => onNotify(payload));
       return async () => unlisten();
     },
     async close() {

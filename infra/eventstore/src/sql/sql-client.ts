@@ -6,7 +6,7 @@ export interface SqlClient {
   query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
-  /** Calls `onNotify` on every NOTIFY on `channel`; resolves to an unlisten function. */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** Calls `onNotify` with the payload of every NOTIFY on `channel`; resolves to an unlisten function. */
+  listen(channel: string, onNotify: (payload: string | undefined) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

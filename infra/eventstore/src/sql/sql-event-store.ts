@@ -37,6 +37,12 @@ export interface SqlEventStoreOptions {
   pageSize?: number;
   /** Longest a live subscription sleeps without a NOTIFY before polling again. */
   idleMs?: number;
+  /**
+   * Run ANALYZE on the log's tables as autovacuum would (after 50 + 10% of the
+   * rows changed): for PGlite, which has no autovacuum. Without statistics the
+   * planner tails the log through the stream index and slows every live poll.
+   */
+  autoAnalyze?: boolean;
 }
 
 interface EventRow {
@@ -111,19 +117,31 @@ export class SqlEventStore implements EventStore, PolledLog {
   private readonly pageSize: number;
   private readonly idleMs: number;
   private unlisten: (() => Promise<void>) | undefined;
+  /** The highest position this store's pollers have been woken for, by its own append or by a NOTIFY. */
+  private announced: Position = 0n;
+  private readonly autoAnalyze: boolean;
+  private changedSinceAnalyze = 0;
+  private analyzeAfter = 50;
+  private analyzing: Promise<void> | undefined;
 
   private constructor(private readonly sql: SqlClient, options: SqlEventStoreOptions) {
     this.tables = logTables(options.schema ?? 'public');
     this.maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
     this.pageSize = options.pageSize ?? 1000;
     this.idleMs = options.idleMs ?? 1000;
+    this.autoAnalyze = options.autoAnalyze ?? false;
   }
 
   /** Creates the tables when missing and starts listening for appends of other processes. */
   static async open(sql: SqlClient, options: SqlEventStoreOptions = {}): Promise<SqlEventStore> {
     const store = new SqlEventStore(sql, options);
     await sql.exec(logMigration(store.tables));
-    store.unlisten = await sql.listen(store.tables.channel, () => store.appended.fire());
+    // The payload is the head the append left (whichever process made it).
+    store.unlisten = await sql.listen(store.tables.channel, (payload) => (payload !== undefined && /^\d+$/.test(payload) ? store.announce(BigInt(payload)) : store.appended.fire()));
+    if (store.autoAnalyze) {
+      store.analyze();
+      await store.analyzing;
+    }
     return store;
   }
 
@@ -149,8 +167,10 @@ export class SqlEventStore implements EventStore, PolledLog {
       if (earlier) return earlier;
       throw wrongExpectedVersion(prepared.stream, expected, row.actual === null ? 'no_stream' : BigInt(row.actual));
     }
-    this.appended.fire();
-    return { nextExpectedRevision: BigInt(row.revision!), position: BigInt(row.position!) };
+    const position = BigInt(row.position!);
+    this.announce(position);
+    if (this.autoAnalyze && (this.changedSinceAnalyze += prepared.events.length) >= this.analyzeAfter && !this.analyzing) this.analyze();
+    return { nextExpectedRevision: BigInt(row.revision!), position };
   }
 
   /**
@@ -255,7 +275,34 @@ export class SqlEventStore implements EventStore, PolledLog {
     return head === null || head === undefined ? undefined : BigInt(head);
   }
 
+  /**
+   * Wakes the pollers once per new head: an append announces its position when it returns, and its NOTIFY
+   * (sent at commit, so a poll it wakes sees the append) announces it too; whichever comes second is a no-op.
+   */
+  private announce(position: Position): void {
+    if (position <= this.announced) return;
+    this.announced = position;
+    this.appended.fire();
+  }
+
+  /** ANALYZE in the background; the next threshold is 50 + 10% of the rows, as autovacuum's default. */
+  private analyze(): void {
+    this.changedSinceAnalyze = 0;
+    this.analyzing = (async () => {
+      try {
+        await this.sql.exec(`ANALYZE ${this.tables.events}, ${this.tables.streams}`);
+        const [row] = await this.sql.query<{ rows: string | number }>(`SELECT reltuples AS rows FROM pg_class WHERE oid = $1::regclass`, [this.tables.events]);
+        this.analyzeAfter = 50 + Math.floor(0.1 * Math.max(0, Number(row?.rows ?? 0)));
+      } catch {
+        // Statistics are an optimisation: the next threshold tries again.
+      } finally {
+        this.analyzing = undefined;
+      }
+    })();
+  }
+
   async close(): Promise<void> {
+    await this.analyzing;
     this.appended.fire();
     await this.unlisten?.();
     await this.sql.close();

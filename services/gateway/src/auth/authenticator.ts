@@ -154,8 +154,9 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
 
 function verifier(config: AuthConfig): (jwt: string, options: JWTVerifyOptions) => Promise<{ payload: JWTPayload }> {
   if (config.kind === 'hs256') {
-    const { secret } = config;
-    return (jwt, options) => jwtVerify(jwt, secret, options);
+    // Imported once: given the raw bytes, jose imports a CryptoKey on every verification.
+    const key = crypto.subtle.importKey('raw', config.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    return async (jwt, options) => jwtVerify(jwt, await key, options);
   }
   const getKey = jwksKey(config.url);
   return (jwt, options) => jwtVerify(jwt, getKey, options);

@@ -204,10 +204,7 @@ describe('API: the lifecycle of an organization and its workspaces', () => {
     // The default workspace stays.
     expect((await gateway.ok(owner, Q.workspace, { id: defaultWorkspaceId })).workspace).toMatchObject({ name: 'default', kind: 'DEFAULT' });
   });
-
-  // KNOWN BUG (it.failing: passes while the bug is there; make it `it` once fixed): the description given to
-  // createWorkspace is recorded in WorkspaceCreated but the directory never folds it, so it reads back "".
-  it.failing('keeps the description given when a workspace is created', async () => {
+  it('keeps the description given when a workspace is created', async () => {
     const team = await createTeam(gateway);
     const created = (await gateway.ok(team.owner, Q.createWorkspace, { organizationId: team.organizationId, name: 'docs', kind: 'PROJECT', description: 'Team handbook.' })).createWorkspace;
     expect(created.workspace.description).toBe('Team handbook.');
@@ -242,11 +239,6 @@ describe('API: the lifecycle of an organization and its workspaces', () => {
     await gateway.ok(other.owner, Q.createWorkspace, { organizationId: other.organizationId, name: 'web', kind: 'PROJECT' });
     expect(first.workspace.name).toBe('web');
   });
-
-  // KNOWN BUG (it.failing): a nullable argument left out reaches the resolvers as undefined, and the code
-  // compares it with === null: attachCluster with a kubeconfig and no simulator argument is refused ("Give
-  // exactly one of kubeconfig or simulator"), and a namespace quota without clusterId looks for the cluster
-  // "undefined" (NOT_FOUND). Passing null explicitly works (the lifecycle above does).
   describe('nullable arguments left out mean null', () => {
     async function workspaceWithNamespace() {
       const team = await createTeam(gateway);
@@ -255,7 +247,7 @@ describe('API: the lifecycle of an organization and its workspaces', () => {
       return { team, ws };
     }
 
-    it.failing('attachCluster with only a kubeconfig', async () => {
+    it('attachCluster with only a kubeconfig', async () => {
       const { team, ws } = await workspaceWithNamespace();
       const change = await step(team.owner, ws, Q.attachCluster, { name: 'prod', kubeconfig: { path: '/etc/canopy/prod.kubeconfig' } });
       expect(change.workspace.clusters).toEqual([
@@ -263,13 +255,13 @@ describe('API: the lifecycle of an organization and its workspaces', () => {
       ]);
     });
 
-    it.failing('setNamespaceQuota without clusterId', async () => {
+    it('setNamespaceQuota without clusterId', async () => {
       const { team, ws } = await workspaceWithNamespace();
       const change = await step(team.owner, ws, Q.setNamespaceQuota, { namespace: 'api', cpu: '1', memory: '1Gi' });
       expect(change.workspace.quotas).toEqual([{ namespace: 'api', clusterId: null, cpu: '1', memory: '1Gi' }]);
     });
 
-    it.failing('removeNamespaceQuota without clusterId', async () => {
+    it('removeNamespaceQuota without clusterId', async () => {
       const { team, ws } = await workspaceWithNamespace();
       await step(team.owner, ws, Q.setNamespaceQuota, { namespace: 'api', clusterId: null, cpu: '1', memory: '1Gi' });
       const change = await step(team.owner, ws, Q.removeNamespaceQuota, { namespace: 'api' });
@@ -305,11 +297,7 @@ describe('API: the lifecycle of an organization and its workspaces', () => {
     expect(events.map((e) => e.type)).toEqual(['MemberAdded', 'MemberRemoved']);
     await gateway.expectError(viewer, Q.workspace, { id: ws.workspaceId }, 'NOT_FOUND');
   });
-
-  // KNOWN BUG (it.failing): leaving succeeds (MemberRemoved is recorded, see above) but the answer is a
-  // NOT_FOUND error, because the mutation's result reads the workspace back as the caller, who just lost access.
-  it.failing('answers a member leaving with their change, not with an error', async () => {
-    // (the same happens to an organization owner removing themselves: see the next test)
+  it('answers a member leaving with their change, not with an error', async () => {
     const team = await createTeam(gateway);
     const viewer = unique('viewer');
     const ws = { workspaceId: team.defaultWorkspaceId, version: 0 };
@@ -317,11 +305,7 @@ describe('API: the lifecycle of an organization and its workspaces', () => {
     const left = await step(viewer, ws, Q.removeMember, { userId: viewer });
     expect(left.workspace).toBeNull();
   });
-
-  // KNOWN BUG (it.failing): the same as above one level up: an organization owner removing themselves is
-  // recorded (OrganizationOwnerRemoved) but answered NOT_FOUND, since the answer reads the organization back
-  // as the caller, who now has no role in it.
-  it.failing('answers an organization owner stepping down with the change, not with an error', async () => {
+  it('answers an organization owner stepping down with the change, not with an error', async () => {
     const team = await createTeam(gateway);
     const second = unique('second-owner');
     await gateway.ok(team.owner, Q.addOrganizationOwner, { organizationId: team.organizationId, userId: second });

@@ -232,7 +232,6 @@ export class WorkspaceCommands {
     const result = await this.log.append(stream, domainEvents, { expectedRevision, context: appendContext });
     if (this.directory.revisionOf(stream) === (expectedRevision === 'no_stream' ? undefined : expectedRevision)) {
       const first = result.nextExpectedRevision - BigInt(events.length) + 1n;
-      const occurredAt = new Date().toISOString();
       domainEvents.forEach((event, index) => {
         const recorded: ReadDomainEvent = {
           id: event.id ?? `local-${stream}-${first + BigInt(index)}`,
@@ -241,8 +240,8 @@ export class WorkspaceCommands {
           revision: first + BigInt(index),
           position: result.position,
           data: event.data as ReadDomainEvent['data'],
-          metadata: { schemaVersion: 1, occurredAt, ...dropUndefined(appendContext) },
-          createdAt: new Date(occurredAt),
+          metadata: result.metadata[index]!,
+          createdAt: new Date(result.metadata[index]!.occurredAt),
         };
         this.directory.apply(recorded);
       });
@@ -326,7 +325,4 @@ function scope(context: CommandContext): Idempotency {
   return { actor: context.userId, key: context.idempotencyKey };
 }
 
-function dropUndefined<T extends Record<string, unknown>>(record: T): Record<string, string> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Record<string, string>;
-}
 

@@ -50,7 +50,13 @@ export class Directory {
       const domainEvent = { type: event.type, data: event.data } as OrganizationEvent;
       this.organizations.set(id, { state: evolveOrganization(folded.state, domainEvent), revision: event.revision });
       if (domainEvent.type === 'OrganizationCreated') this.workspaceOrganization.set(domainEvent.data.defaultWorkspace.workspaceId, id);
-      if (domainEvent.type === 'WorkspaceCreated') this.workspaceOrganization.set(domainEvent.data.workspaceId, id);
+      if (domainEvent.type === 'WorkspaceCreated') {
+        this.workspaceOrganization.set(domainEvent.data.workspaceId, id);
+        // A workspace starts with the description it was created with; its own stream changes it from there.
+        if (!this.workspaces.has(domainEvent.data.workspaceId)) {
+          this.workspaces.set(domainEvent.data.workspaceId, { state: { ...initialWorkspaceState, description: domainEvent.data.description }, revision: undefined });
+        }
+      }
     } else if (event.stream.startsWith(WORKSPACE_PREFIX)) {
       const id = event.stream.slice(WORKSPACE_PREFIX.length);
       const folded = this.workspaces.get(id) ?? { state: initialWorkspaceState, revision: undefined };

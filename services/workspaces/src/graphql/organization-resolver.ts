@@ -4,7 +4,7 @@ import { NewWorkspaceKind, OrganizationKindValue } from './enums.js';
 import { toOrganization, toWorkspace } from './mapping.js';
 import { Organization, OrganizationChange, Workspace, WorkspaceChange } from './types.js';
 
-const IdempotencyKey = { nullable: true, description: 'Retrying with the same key returns the first result and records nothing new.' } as const;
+const IdempotencyKey = { nullable: true, defaultValue: null, description: 'Retrying with the same key returns the first result and records nothing new.' } as const;
 
 function commandContext(context: WorkspacesContext, idempotencyKey: string | null | undefined) {
   return { userId: context.caller.userId, correlationId: context.correlationId, ...(idempotencyKey ? { idempotencyKey } : {}) };
@@ -63,8 +63,8 @@ export class OrganizationResolver {
     @Arg('organizationId', () => ID) organizationId: string,
     @Arg('name') name: string,
     @Arg('kind', () => NewWorkspaceKind) kind: NewWorkspaceKind,
-    @Arg('stage', () => String, { nullable: true, description: 'dev, staging, production or a custom stage; environment workspaces only.' }) stage: string | null,
-    @Arg('description', () => String, { nullable: true }) description: string | null,
+    @Arg('stage', () => String, { nullable: true, defaultValue: null, description: 'dev, staging, production or a custom stage; environment workspaces only.' }) stage: string | null,
+    @Arg('description', () => String, { nullable: true, defaultValue: null }) description: string | null,
     @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
@@ -75,12 +75,13 @@ export class OrganizationResolver {
       stage,
       ...(description === null ? {} : { description }),
     });
-    const workspace = toWorkspace(context.queries.workspace(result.workspaceId, context.caller.userId));
-    return { workspaceId: result.workspaceId, version: workspace.version, changed: result.changed, replayed: result.replayed, workspace };
+    const view = context.queries.workspace(result.workspaceId, context.caller.userId);
+    return { workspaceId: result.workspaceId, version: view.version, changed: result.changed, replayed: result.replayed, workspace: toWorkspace(view) };
   }
 
   private change(context: WorkspacesContext, organizationId: string, result: { version: number; changed: boolean; replayed: boolean }): OrganizationChange {
-    return { organizationId, ...result, organization: toOrganization(context.queries.organization(organizationId, context.caller.userId)) };
+    const organization = context.queries.findOrganization(organizationId, context.caller.userId);
+    return { organizationId, ...result, organization: organization ? toOrganization(organization) : null };
   }
 }
 

@@ -126,7 +126,7 @@ export class WorkspaceChange {
   @Field(() => Int, { description: 'The workspace version after the change.' }) version!: number;
   @Field({ description: 'False when the workspace already was that way: nothing was recorded.' }) changed!: boolean;
   @Field({ description: 'True when this answers a retry with an idempotency key already used: nothing new was recorded.' }) replayed!: boolean;
-  @Field(() => Workspace, { nullable: true, description: 'The workspace now; null once deleted.' }) workspace!: Workspace | null;
+  @Field(() => Workspace, { nullable: true, description: 'The workspace now; null once deleted or when the caller left it.' }) workspace!: Workspace | null;
   @Field(() => ID, { nullable: true, description: 'The cluster attached (attachCluster only).' }) clusterId?: string | null;
 }
 
@@ -136,5 +136,5 @@ export class OrganizationChange {
   @Field(() => Int) version!: number;
   @Field() changed!: boolean;
   @Field() replayed!: boolean;
-  @Field(() => Organization) organization!: Organization;
+  @Field(() => Organization, { nullable: true, description: 'The organization now; null when the caller no longer belongs to it.' }) organization!: Organization | null;
 }

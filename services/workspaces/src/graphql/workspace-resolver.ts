@@ -15,7 +15,7 @@ const ExpectedVersion = { description: 'The workspace version the change is base
 @Resolver(() => Workspace)
 export class WorkspaceResolver {
   @Query(() => [Workspace], { description: 'The workspaces the caller holds a role in, in one organization or all.' })
-  workspaces(@Arg('organizationId', () => ID, { nullable: true }) organizationId: string | null, @Ctx() context: WorkspacesContext): Workspace[] {
+  workspaces(@Arg('organizationId', () => ID, { nullable: true, defaultValue: null }) organizationId: string | null, @Ctx() context: WorkspacesContext): Workspace[] {
     return context.queries.workspaces(context.caller.userId, organizationId ?? undefined).map(toWorkspace);
   }
 
@@ -103,8 +103,8 @@ export class WorkspaceResolver {
     @Arg('workspaceId', () => ID) workspaceId: string,
     @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
     @Arg('name') name: string,
-    @Arg('kubeconfig', () => KubeconfigInput, { nullable: true }) kubeconfig: KubeconfigInput | null,
-    @Arg('simulator', () => String, { nullable: true, description: 'The name of a built-in simulated cluster.' }) simulator: string | null,
+    @Arg('kubeconfig', () => KubeconfigInput, { nullable: true, defaultValue: null }) kubeconfig: KubeconfigInput | null,
+    @Arg('simulator', () => String, { nullable: true, defaultValue: null, description: 'The name of a built-in simulated cluster.' }) simulator: string | null,
     @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
@@ -164,7 +164,7 @@ export class WorkspaceResolver {
     @Arg('workspaceId', () => ID) workspaceId: string,
     @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
     @Arg('namespace') namespace: string,
-    @Arg('clusterId', () => ID, { nullable: true }) clusterId: string | null,
+    @Arg('clusterId', () => ID, { nullable: true, defaultValue: null }) clusterId: string | null,
     @Arg('cpu') cpu: string,
     @Arg('memory') memory: string,
     @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
@@ -178,7 +178,7 @@ export class WorkspaceResolver {
     @Arg('workspaceId', () => ID) workspaceId: string,
     @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
     @Arg('namespace') namespace: string,
-    @Arg('clusterId', () => ID, { nullable: true }) clusterId: string | null,
+    @Arg('clusterId', () => ID, { nullable: true, defaultValue: null }) clusterId: string | null,
     @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
@@ -294,8 +294,17 @@ export class WorkspaceResolver {
     return this.change(context, workspaceId, result);
   }
 
+  /** The workspace is mapped only when the client selects it, from the view taken right after the change. */
   private change(context: WorkspacesContext, workspaceId: string, result: CommandResult): WorkspaceChange {
-    return { workspaceId, ...result, workspace: toWorkspace(context.queries.workspace(workspaceId, context.caller.userId)) };
+    const view = context.queries.findWorkspace(workspaceId, context.caller.userId);
+    let workspace: Workspace | null | undefined;
+    return {
+      workspaceId,
+      ...result,
+      get workspace() {
+        return (workspace ??= view ? toWorkspace(view) : null);
+      },
+    };
   }
 }
 
