@@ -1,8 +1,4 @@
 /** What the mutation benchmark runs and where: sizes, the PostgreSQL server, the machine, the repository root. */
-import { existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 function positiveInt(name: string, fallback: number): number {
   const text = process.env[name];
@@ -47,64 +43,5 @@ export function selectedStores(): StoreId[] {
   return list as StoreId[];
 }
 
-export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
-
-/** The same variable and default as the log benchmark (infra/eventstore/bench). */
-export function postgresUrl(): string {
-  return process.env.CANOPY_BENCH_POSTGRES_URL || DEFAULT_POSTGRES_URL;
-}
-
-/** Hides the password of a connection URL. */
-export function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
-/** The monorepo root: the nearest directory above this file whose package.json declares workspaces. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && 'workspaces' in (JSON.parse(readFileSync(manifest, 'utf8')) as object)) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`No workspace root above ${fileURLToPath(import.meta.url)}`);
-    dir = parent;
-  }
-}
-
-/** Version of an installed package, looked up in node_modules from this file upwards. */
-export function packageVersion(name: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, 'node_modules', name, 'package.json');
-    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
-    const parent = dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
-}
-
-export interface Machine {
-  cpu: string;
-  cores: number;
-  memory: string;
-  os: string;
-  node: string;
-  postgres: string;
-}
-
-export function machine(postgres: string): Machine {
-  return {
-    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
-    cores: os.availableParallelism(),
-    memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    postgres,
-  };
-}
+/** The PostgreSQL server (CANOPY_BENCH_POSTGRES_URL), the machine and the repository, as the log benchmark sees them. */
+export { machine, packageVersion, postgresUrl, redact, repoRoot, type Machine } from '@canopy/eventstore/bench-kit';

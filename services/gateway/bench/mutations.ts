@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { mintToken } from '../auth/index.js';
 import { figures, graphqlClient, percentile, timed, type GraphQLClient, type RunFigures } from './client.js';
 import { NAMESPACES, machine, packageVersion, postgresUrl, redact, repoRoot, selectedStores, sizes, type Sizes, type StoreId } from './config.js';
-import { freshSchema, probePostgres, type Probe } from './postgres.js';
+import { freshSchema, probePostgres, type Probe } from '@canopy/eventstore/bench-kit';
 import { consoleReport, failed, markdownSection, writeSection, type Report, type StoreResult } from './report.js';
 import { serveMain, startServer, type ServerHandle, type Side, type Trace } from './servers.js';
 

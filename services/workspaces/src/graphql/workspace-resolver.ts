@@ -1,5 +1,5 @@
 import { CanopyError, ErrorCode } from '@canopy/schema';
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, ArgsType, Ctx, Field, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { WorkspaceCommand } from '../domain/workspace.js';
 import type { CommandResult } from '../app/commands.js';
 import type { WorkspacesContext } from './context.js';
@@ -9,7 +9,14 @@ import { permissionsOf, toWorkspace } from './mapping.js';
 import { commandContext, IdempotencyKey } from './organization-resolver.js';
 import { Permissions, Workspace, WorkspaceChange } from './types.js';
 
-const ExpectedVersion = { description: 'The workspace version the change is based on; a stale one is refused with CONFLICT and the current version.' } as const;
+/** What every workspace mutation takes: which workspace, the version the change is based on, and an optional idempotency key. */
+@ArgsType()
+class WorkspaceChangeArgs {
+  @Field(() => ID) workspaceId!: string;
+  @Field(() => Int, { description: 'The workspace version the change is based on; a stale one is refused with CONFLICT and the current version.' })
+  expectedVersion!: number;
+  @Field(() => String, IdempotencyKey) idempotencyKey!: string | null;
+}
 
 /** Queries and mutations of one workspace: description, members and governance. */
 @Resolver(() => Workspace)
@@ -31,169 +38,141 @@ export class WorkspaceResolver {
 
   @Mutation(() => WorkspaceChange, { description: 'Admins and owners; the default workspace of a personal organization keeps its name.' })
   async renameWorkspace(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('name') name: string,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    const result = await context.commands.renameWorkspace(commandContext(context, idempotencyKey), workspaceId, expectedVersion, name);
-    return this.change(context, workspaceId, result);
+    const result = await context.commands.renameWorkspace(commandContext(context, base.idempotencyKey), base.workspaceId, base.expectedVersion, name);
+    return this.change(context, base.workspaceId, result);
   }
 
   @Mutation(() => WorkspaceChange, { description: 'Owners only; the workspace must hold no clusters; the default workspace is never deleted.' })
   async deleteWorkspace(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    const result = await context.commands.deleteWorkspace(commandContext(context, idempotencyKey), workspaceId, expectedVersion);
-    return { workspaceId, ...result, workspace: null };
+    const result = await context.commands.deleteWorkspace(commandContext(context, base.idempotencyKey), base.workspaceId, base.expectedVersion);
+    return { workspaceId: base.workspaceId, ...result, workspace: null };
   }
 
   @Mutation(() => WorkspaceChange)
   describeWorkspace(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('description') description: string,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'DescribeWorkspace', description });
+    return this.run(context, base, { type: 'DescribeWorkspace', description });
   }
 
   @Mutation(() => WorkspaceChange, { description: 'Admins add members; only owners grant the owner role.' })
   addMember(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('userId') userId: string,
     @Arg('role', () => WorkspaceRoleValue) role: WorkspaceRoleValue,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'AddMember', userId, role });
+    return this.run(context, base, { type: 'AddMember', userId, role });
   }
 
   @Mutation(() => WorkspaceChange, { description: 'The last owner cannot be demoted.' })
   changeMemberRole(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('userId') userId: string,
     @Arg('role', () => WorkspaceRoleValue) role: WorkspaceRoleValue,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'ChangeMemberRole', userId, role });
+    return this.run(context, base, { type: 'ChangeMemberRole', userId, role });
   }
 
   @Mutation(() => WorkspaceChange, { description: 'Admins remove members, anyone may leave; the last owner cannot be removed.' })
   removeMember(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('userId') userId: string,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'RemoveMember', userId });
+    return this.run(context, base, { type: 'RemoveMember', userId });
   }
 
   @Mutation(() => WorkspaceChange, { description: 'Registers a cluster with how to reach it: exactly one of kubeconfig or simulator.' })
   async attachCluster(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('name') name: string,
     @Arg('kubeconfig', () => KubeconfigInput, { nullable: true, defaultValue: null }) kubeconfig: KubeconfigInput | null,
     @Arg('simulator', () => String, { nullable: true, defaultValue: null, description: 'The name of a built-in simulated cluster.' }) simulator: string | null,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
     const connection = connectionInput(kubeconfig, simulator);
-    const clusterId = context.commands.newClusterId(commandContext(context, idempotencyKey), workspaceId);
-    const change = await this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'AttachCluster', clusterId, name, connection });
+    const clusterId = context.commands.newClusterId(commandContext(context, base.idempotencyKey), base.workspaceId);
+    const change = await this.run(context, base, { type: 'AttachCluster', clusterId, name, connection });
     return { ...change, clusterId };
   }
 
   @Mutation(() => WorkspaceChange, { description: 'Removes what the workspace applied there; never the namespaces or workloads.' })
   detachCluster(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('clusterId', () => ID) clusterId: string,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'DetachCluster', clusterId });
+    return this.run(context, base, { type: 'DetachCluster', clusterId });
   }
 
   @Mutation(() => WorkspaceChange, { description: 'Created on every cluster of the workspace that lacks it.' })
   addNamespace(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('namespace') namespace: string,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'AddNamespace', namespace });
+    return this.run(context, base, { type: 'AddNamespace', namespace });
   }
 
   @Mutation(() => WorkspaceChange, { description: 'Also ends its quotas and image restrictions; refused while a role binding names it.' })
   removeNamespace(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('namespace') namespace: string,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'RemoveNamespace', namespace });
+    return this.run(context, base, { type: 'RemoveNamespace', namespace });
   }
 
   @Mutation(() => WorkspaceChange, { description: 'Quantities such as "8", "500m", "64Gi", or "unlimited".' })
   setWorkspaceBudget(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('cpu') cpu: string,
     @Arg('memory') memory: string,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'SetWorkspaceBudget', cpu, memory });
+    return this.run(context, base, { type: 'SetWorkspaceBudget', cpu, memory });
   }
 
   @Mutation(() => WorkspaceChange, { description: "A namespace's quota on every cluster, or (with clusterId) its override on one cluster." })
   setNamespaceQuota(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('namespace') namespace: string,
     @Arg('clusterId', () => ID, { nullable: true, defaultValue: null }) clusterId: string | null,
     @Arg('cpu') cpu: string,
     @Arg('memory') memory: string,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'SetNamespaceQuota', namespace, clusterId, cpu, memory });
+    return this.run(context, base, { type: 'SetNamespaceQuota', namespace, clusterId, cpu, memory });
   }
 
   @Mutation(() => WorkspaceChange)
   removeNamespaceQuota(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('namespace') namespace: string,
     @Arg('clusterId', () => ID, { nullable: true, defaultValue: null }) clusterId: string | null,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'RemoveNamespaceQuota', namespace, clusterId });
+    return this.run(context, base, { type: 'RemoveNamespaceQuota', namespace, clusterId });
   }
 
   @Mutation(() => WorkspaceChange)
   addRoleBinding(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('binding', () => RoleBindingInput) binding: RoleBindingInput,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, {
+    return this.run(context, base, {
       type: 'AddRoleBinding',
       name: binding.name,
       namespaces: binding.namespaces,
@@ -204,24 +183,20 @@ export class WorkspaceResolver {
 
   @Mutation(() => WorkspaceChange)
   removeRoleBinding(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('name') name: string,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'RemoveRoleBinding', name });
+    return this.run(context, base, { type: 'RemoveRoleBinding', name });
   }
 
   @Mutation(() => WorkspaceChange)
   addClusterRoleBinding(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('binding', () => ClusterRoleBindingInput) binding: ClusterRoleBindingInput,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, {
+    return this.run(context, base, {
       type: 'AddClusterRoleBinding',
       name: binding.name,
       clusterRole: binding.clusterRole,
@@ -231,67 +206,57 @@ export class WorkspaceResolver {
 
   @Mutation(() => WorkspaceChange)
   removeClusterRoleBinding(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('name') name: string,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'RemoveClusterRoleBinding', name });
+    return this.run(context, base, { type: 'RemoveClusterRoleBinding', name });
   }
 
   @Mutation(() => WorkspaceChange, { description: 'An image that may not run in the namespace, on every cluster; a trailing * matches a prefix.' })
   restrictImage(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('namespace') namespace: string,
     @Arg('image') image: string,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'RestrictImage', namespace, image });
+    return this.run(context, base, { type: 'RestrictImage', namespace, image });
   }
 
   @Mutation(() => WorkspaceChange)
   liftImageRestriction(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('namespace') namespace: string,
     @Arg('image') image: string,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'LiftImageRestriction', namespace, image });
+    return this.run(context, base, { type: 'LiftImageRestriction', namespace, image });
   }
 
   @Mutation(() => WorkspaceChange, { description: 'Admins and owners. Values are encrypted before they are recorded and never shown back.' })
   async writeSecret(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('name') name: string,
     @Arg('values', () => [SecretValueInput]) values: SecretValueInput[],
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    const result = await context.commands.writeSecret(commandContext(context, idempotencyKey), workspaceId, expectedVersion, name, values);
-    return this.change(context, workspaceId, result);
+    const result = await context.commands.writeSecret(commandContext(context, base.idempotencyKey), base.workspaceId, base.expectedVersion, name, values);
+    return this.change(context, base.workspaceId, result);
   }
 
   @Mutation(() => WorkspaceChange)
   deleteSecret(
-    @Arg('workspaceId', () => ID) workspaceId: string,
-    @Arg('expectedVersion', () => Int, ExpectedVersion) expectedVersion: number,
+    @Args(() => WorkspaceChangeArgs) base: WorkspaceChangeArgs,
     @Arg('name') name: string,
-    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
-    return this.run(context, workspaceId, expectedVersion, idempotencyKey, { type: 'DeleteSecret', name });
+    return this.run(context, base, { type: 'DeleteSecret', name });
   }
 
-  private async run(context: WorkspacesContext, workspaceId: string, expectedVersion: number, idempotencyKey: string | null, command: WorkspaceCommand): Promise<WorkspaceChange> {
+  private async run(context: WorkspacesContext, base: WorkspaceChangeArgs, command: WorkspaceCommand): Promise<WorkspaceChange> {
     const fingerprint = command.type === 'AttachCluster' ? { ...command, clusterId: undefined } : command;
-    const result = await context.commands.workspaceCommand(commandContext(context, idempotencyKey), workspaceId, expectedVersion, fingerprint, () => command);
-    return this.change(context, workspaceId, result);
+    const result = await context.commands.workspaceCommand(commandContext(context, base.idempotencyKey), base.workspaceId, base.expectedVersion, fingerprint, () => command);
+    return this.change(context, base.workspaceId, result);
   }
 
   /** The workspace is mapped only when the client selects it, from the view taken right after the change. */
