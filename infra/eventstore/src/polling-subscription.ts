@@ -1,4 +1,5 @@
 import type { EventFilter, Position, RecordedEvent, SubscribeOptions, Subscription, SubscriptionMessage } from './event-store.js';
+import { matchesFilter, type AppendedBatch } from './own-appends.js';
 import type { Wakeup } from './wakeup.js';
 
 /** What a polled log offers a subscription: filtered pages read together with the head. */
@@ -11,6 +12,14 @@ export interface PolledLog {
    */
   readPage(after: Position | undefined, filter: EventFilter | undefined, limit: number): Promise<{ head: Position | undefined; events: RecordedEvent[] }>;
   readonly appended: Wakeup;
+  /**
+   * The highest position the log is known to have reached (this process's
+   * appends and the notifications of others'). A live subscription at or
+   * past it has nothing to read until woken.
+   */
+  readonly announcedHead?: Position;
+  /** This process's append that starts right after `after`, when still remembered: read without a query. */
+  ownAppendAfter?(after: Position): AppendedBatch | undefined;
 }
 
 export interface PollingOptions {
@@ -22,8 +31,10 @@ export interface PollingOptions {
 /**
  * Catch-up then live over a log whose positions commit in order: read pages
  * until one comes back short, then sleep until an append is announced (or `idleMs`
- * passes, so a lost notification only delays). The consumer pulls, so a slow
- * consumer holds at most one page in memory.
+ * passes, so a lost notification only delays). Live, the process's own appends
+ * are taken as they were recorded and the log is read only for what others
+ * appended, or when `idleMs` passed without news. The consumer pulls, so a
+ * slow consumer holds at most one page in memory.
  */
 export function pollingSubscription(log: PolledLog, options: SubscribeOptions, polling: PollingOptions): Subscription {
   let closed = false;
@@ -31,8 +42,28 @@ export function pollingSubscription(log: PolledLog, options: SubscribeOptions, p
   async function* messages(): AsyncGenerator<SubscriptionMessage> {
     let after: Position | undefined = options.after === 'end' ? await log.headPosition() : options.after;
     let caughtUp = false;
+    let mustRead = true;
     while (!closed) {
       const seen = log.appended.current;
+      if (caughtUp && !mustRead) {
+        let batch: AppendedBatch | undefined;
+        while (!closed && (batch = log.ownAppendAfter?.(after ?? 0n))) {
+          for (const event of batch.events) {
+            if (closed) return;
+            if (matchesFilter(event, options.filter)) yield { kind: 'event', event };
+            after = event.position;
+          }
+          // As a read would: a checkpoint when the filter skipped the batch's last events.
+          if (!matchesFilter(batch.events[batch.events.length - 1]!, options.filter)) yield { kind: 'checkpoint', position: after! };
+        }
+        if (log.announcedHead !== undefined && after !== undefined && after >= log.announcedHead) {
+          await log.appended.wait(seen, polling.idleMs);
+          // Woken by nothing: a notification may have been lost, so read.
+          mustRead = log.appended.current === seen;
+          continue;
+        }
+      }
+      mustRead = false;
       const { head, events } = await log.readPage(after, options.filter, polling.pageSize);
       for (const event of events) {
         if (closed) return;
@@ -51,6 +82,7 @@ export function pollingSubscription(log: PolledLog, options: SubscribeOptions, p
       }
       if (closed) return;
       await log.appended.wait(seen, polling.idleMs);
+      mustRead = log.appended.current === seen;
     }
   }
 

@@ -20,8 +20,8 @@ export interface Sizes {
 export function sizes(): Sizes {
   return {
     mutations: positiveInt('CANOPY_BENCH_MUTATIONS', 2_000),
-    warmup: positiveInt('CANOPY_BENCH_WARMUP', 200),
-    rounds: positiveInt('CANOPY_BENCH_ROUNDS', 3),
+    warmup: positiveInt('CANOPY_BENCH_WARMUP', 500),
+    rounds: positiveInt('CANOPY_BENCH_ROUNDS', 5),
   };
 }
 

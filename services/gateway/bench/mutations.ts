@@ -7,14 +7,14 @@
  * of BENCHMARKS.md. With `--serve` it is a child process serving one side.
  *
  * Environment: CANOPY_BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test),
- * CANOPY_BENCH_MUTATIONS (2000), CANOPY_BENCH_WARMUP (200), CANOPY_BENCH_ROUNDS (3),
+ * CANOPY_BENCH_MUTATIONS (2000), CANOPY_BENCH_WARMUP (500), CANOPY_BENCH_ROUNDS (5),
  * CANOPY_BENCH_STORES (pglite,postgres), CANOPY_BENCH_LOG_LEVEL (info: the gateway's default),
- * CANOPY_BENCH_CPU_PROF=<dir> (both servers run with --cpu-prof into <dir>),
+ * CANOPY_BENCH_CPU_PROF=<dir> (each timed run of each server is CPU-profiled into <dir>, warm-up and start-up left out),
  * CANOPY_BENCH_TRACE=1 (the gateway reports its server-side and append times per run, on stderr).
  * `--no-write` leaves BENCHMARKS.md alone.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -116,18 +116,17 @@ async function measureStore(store: StoreId, probe: Probe, url: string, size: Siz
       env['CANOPY_POSTGRES_SCHEMA'] = schema;
     }
 
-    const profile = process.env.CANOPY_BENCH_CPU_PROF;
-    const profArgs = (side: Side) => (profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profile)}`, `--cpu-prof-name=${side}-${store}-${Date.now()}.cpuprofile`] : []);
+    const profileDir = process.env.CANOPY_BENCH_CPU_PROF ? resolve(process.env.CANOPY_BENCH_CPU_PROF) : undefined;
+    if (profileDir) await mkdir(profileDir, { recursive: true });
     const trace = process.env.CANOPY_BENCH_TRACE === '1';
     const logLevel = process.env.CANOPY_BENCH_LOG_LEVEL || 'info';
 
     log(`${store}: starting the gateway and the baseline`);
-    const subject = await startServer(SCRIPT, { side: 'subject', env, logLevel, trace }, profArgs('subject'));
+    const subject = await startServer(SCRIPT, { side: 'subject', env, logLevel, trace });
     cleanups.push(() => subject.stop());
     const baseline = await startServer(
       SCRIPT,
       store === 'pglite' ? { side: 'baseline', store, dataDir: join(dataDir, 'baseline'), trace } : { side: 'baseline', store, postgresUrl: url, schema: schema!, trace },
-      profArgs('baseline'),
     );
     cleanups.push(() => baseline.stop());
     const servers: Record<Side, ServerHandle> = { subject, baseline };
@@ -145,7 +144,9 @@ async function measureStore(store: StoreId, probe: Probe, url: string, size: Siz
         await loop.prepare(round);
         await timed(size.warmup, (i) => loop.step(i));
         if (trace) await servers[side].trace(); // drop the warm-up's
+        if (profileDir) await servers[side].profile({ kind: 'profile-start' });
         const run = figures(await timed(size.mutations, (i) => loop.step(i)));
+        if (profileDir) await servers[side].profile({ kind: 'profile-stop', file: join(profileDir, `${side}-${store}-round${round}.cpuprofile`) });
         runs[side].push(run);
         log(`${store} round ${round} ${side}: p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms, ${Math.round(run.perSecond)}/s`);
         if (trace) logTrace(await servers[side].trace(), size.mutations);

@@ -9,7 +9,8 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
@@ -25,6 +26,9 @@ export type Side = 'subject' | 'baseline';
 export type StartMessage =
   | { side: 'subject'; env: Record<string, string>; logLevel: string; trace: boolean }
   | { side: 'baseline'; store: StoreId; dataDir?: string; postgresUrl?: string; schema?: string; trace: boolean };
+
+/** CANOPY_BENCH_CPU_PROF: the parent brackets each timed run with these, so a profile holds the run only (not start-up or warm-up). */
+export type ProfileMessage = { kind: 'profile-start' } | { kind: 'profile-stop'; file: string };
 
 /** What a child answers: where it listens (the GraphQL endpoint) and how it was set up. */
 export interface Ready {
@@ -50,14 +54,16 @@ export interface ServerHandle {
   notes: string[];
   /** With tracing on: what it measured since the last call. */
   trace(): Promise<Trace>;
+  /** Starts the CPU profiler in the server, or stops it and writes the profile to `file`. */
+  profile(message: ProfileMessage): Promise<void>;
   stop(): Promise<void>;
 }
 
 const STOP_TIMEOUT_MS = 30_000;
 
 /** In the parent: forks this same script with `--serve`, sends it `start`, and resolves once it listens. */
-export function startServer(script: string, start: StartMessage, execArgv: string[] = []): Promise<ServerHandle> {
-  const child = fork(script, ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...execArgv] });
+export function startServer(script: string, start: StartMessage): Promise<ServerHandle> {
+  const child = fork(script, ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null, signal: string | null) => reject(new Error(`the ${start.side} server exited (${signal ?? `code ${code}`}) before it listened`));
     child.once('exit', onExit);
@@ -84,6 +90,11 @@ function handle(child: ChildProcess, ready: Ready): ServerHandle {
         child.once('message', (message: Trace) => resolve(message));
         child.send('trace');
       }),
+    profile: (message) =>
+      new Promise((resolve) => {
+        child.once('message', () => resolve());
+        child.send(message);
+      }),
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -97,7 +108,7 @@ function handle(child: ChildProcess, ready: Ready): ServerHandle {
   };
 }
 
-/** In the child: waits for `start`, serves, answers `trace`, and exits cleanly on `stop` (so --cpu-prof can write its profile). */
+/** In the child: waits for `start`, serves, answers `trace` and the profiler's messages, and exits cleanly on `stop`. */
 export function serveMain(): void {
   process.once('message', (start: StartMessage) => {
     void (async () => {
@@ -111,7 +122,9 @@ export function serveMain(): void {
         return;
       }
       if (tracer) running.notes.push('traced (CANOPY_BENCH_TRACE=1)');
+      const profiler = new Session();
       process.on('message', (message: unknown) => {
+        if (isProfileMessage(message)) void profile(profiler, message).then(() => process.send!('profiled'));
         if (message === 'trace') process.send!(tracer?.take() ?? { kind: 'trace', server: [], append: [], sql: {} });
         if (message === 'stop') {
           void running.stop().finally(() => process.exit(0));
@@ -120,6 +133,24 @@ export function serveMain(): void {
       process.send!({ kind: 'ready', endpoint: running.endpoint, notes: running.notes } satisfies Ready);
     })();
   });
+}
+
+function isProfileMessage(message: unknown): message is ProfileMessage {
+  return typeof message === 'object' && message !== null && String((message as { kind?: unknown }).kind).startsWith('profile-');
+}
+
+async function profile(session: Session, message: ProfileMessage): Promise<void> {
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
+  if (message.kind === 'profile-start') {
+    session.connect();
+    await post('Profiler.enable');
+    await post('Profiler.start');
+    return;
+  }
+  const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+  session.disconnect();
+  await writeFile(message.file, JSON.stringify(profile));
 }
 
 /**

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, isCanopyError } from '@canopy/schema';
 import type { WorkspacesContext, WorkspacesService } from '@canopy/workspaces';
 import type { Authenticator } from './auth/index.js';
+import { requestTarget } from './request-target.js';
 
 export type GraphQLHandler = ((request: IncomingMessage, response: ServerResponse) => void) & { stop(): Promise<void> };
 
@@ -51,7 +52,6 @@ export async function createGraphQLHandler(deps: {
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
-    const url = new URL(request.url ?? '/', 'http://localhost');
     let parsedBody: unknown = body;
     if ((headers.get('content-type') ?? '').includes('application/json') && body.length > 0) {
       try {
@@ -63,7 +63,7 @@ export async function createGraphQLHandler(deps: {
       }
     }
     const result = await server.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: (request.method ?? 'GET').toUpperCase(), headers, search: url.search, body: parsedBody },
+      httpGraphQLRequest: { method: (request.method ?? 'GET').toUpperCase(), headers, search: requestTarget(request.url).search, body: parsedBody },
       context: async () => ({
         caller: await authenticate(deps.authenticator, request.headers.authorization),
         commands: deps.service.commands,

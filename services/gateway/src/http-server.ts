@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EventStore } from '@canopy/eventstore';
+import { requestTarget } from './request-target.js';
 
 /**
  * GraphQL, health and metrics over HTTP. `/healthz` answers 200 only when the log
@@ -16,7 +17,7 @@ export function createHttpServer(deps: {
   graphql: (request: IncomingMessage, response: ServerResponse) => void;
 }): Server {
   return createServer((request, response) => {
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const { path } = requestTarget(request.url);
     if (path === '/graphql') return deps.graphql(request, response);
     const send = (status: number, body: string, type = 'application/json') => {
       response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });

@@ -111,6 +111,37 @@ describe('bearer tokens signed with a shared HS256 secret', () => {
   });
 });
 
+describe('verified tokens are remembered, never past their expiry', () => {
+  it('answers a token seen before without verifying it again, and refuses it once it expired', async () => {
+    let clock = new Date('2030-01-01T00:00:00Z');
+    const token = await mint({ ttlSeconds: 60, now: clock });
+    const auth = createAuthenticator(hs256, { now: () => clock, clockToleranceSeconds: 0 });
+    const first = await auth.authenticate(`Bearer ${token}`);
+    expect(await auth.authenticate(`Bearer ${token}`)).toBe(first);
+    clock = new Date('2030-01-01T00:01:00Z');
+    expect(await refusal(auth.authenticate(`Bearer ${token}`))).toBe('expired_token');
+  });
+
+  it('never lets a remembered token vouch for another one with the same claims', async () => {
+    const now = new Date();
+    const genuine = await mint({ now });
+    const auth = createAuthenticator(hs256);
+    await auth.authenticate(`Bearer ${genuine}`);
+    const otherSignature = (await mint({ now, secret: new TextEncoder().encode('another-secret-that-is-also-32-bytes-long') })).split('.')[2];
+    const forged = `${genuine.split('.').slice(0, 2).join('.')}.${otherSignature}`;
+    expect(await refusal(auth.authenticate(`Bearer ${forged}`))).toBe('invalid_token');
+  });
+
+  it('keeps at most the configured number of tokens, and none when set to 0', async () => {
+    const tokens = await Promise.all(['a', 'b', 'c'].map((userId) => mint({ userId })));
+    for (const size of [0, 2]) {
+      const auth = createAuthenticator(hs256, { verifiedTokens: size });
+      for (const token of tokens) expect((await auth.authenticate(`Bearer ${token}`)).userId).toMatch(/^[abc]$/);
+      for (const token of tokens) expect((await auth.authenticate(`Bearer ${token}`)).userId).toMatch(/^[abc]$/);
+    }
+  });
+});
+
 describe('bearer tokens from an identity provider (JWKS)', () => {
   let server: Server;
   let url: string;
@@ -152,6 +183,20 @@ describe('bearer tokens from an identity provider (JWKS)', () => {
     expect(await auth.authenticate(`Bearer ${await sign(privateKey)}`)).toMatchObject({ userId: 'bob', name: 'Bob', email: 'bob@example.com' });
     expect(await auth.authenticate(`Bearer ${await sign(privateKey)}`)).toMatchObject({ userId: 'bob' });
     expect(requests - before).toBe(1);
+  });
+
+  it('trusts a verified token for a minute at most, then verifies it again', async () => {
+    let clock = new Date();
+    const token = await sign(privateKey);
+    const auth = createAuthenticator(config(), { now: () => clock });
+    const first = await auth.authenticate(`Bearer ${token}`);
+    expect(await auth.authenticate(`Bearer ${token}`)).toBe(first);
+    clock = new Date(clock.getTime() + 61_000);
+    const again = await auth.authenticate(`Bearer ${token}`);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+    clock = new Date(clock.getTime() + 10 * 60_000);
+    expect(await refusal(auth.authenticate(`Bearer ${token}`))).toBe('expired_token');
   });
 
   it('refuses a token signed with a key that is not in the set', async () => {

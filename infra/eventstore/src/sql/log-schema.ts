@@ -1,10 +1,14 @@
 /**
- * The log's tables and its append function, for PostgreSQL and PGlite alike.
+ * The log's table and its append function, for PostgreSQL and PGlite alike.
  *
- * Why appends are serialized: every append first locks the single row of
- * `log_head`, so positions are handed out and committed in the same order
- * and without gaps. A reader that has seen position N has therefore seen
- * every event before N, which is what lets subscriptions resume from a
+ * Why appends are serialized: every append first takes the log's
+ * transaction-scoped advisory lock, then reads the head and the stream's
+ * revision from the events' own indexes, so positions are handed out and
+ * committed in the same order and without gaps. (PostgreSQL releases a
+ * transaction's locks only after its commit is visible, and each statement
+ * of the function reads a fresh snapshot, so the next holder always sees
+ * the previous append.) A reader that has seen position N has therefore
+ * seen every event before N, which is what lets subscriptions resume from a
  * checkpoint with no gap. (With a plain sequence, a transaction holding
  * position 10 can commit after one holding 11, and a reader that saw 11
  * would skip 10 forever.) The price is one append transaction at a time.
@@ -16,10 +20,9 @@ export function quoteIdent(name: string): string {
 
 export interface LogTables {
   schema: string;
-  head: string;
-  streams: string;
   events: string;
   append: string;
+  appendOne: string;
   channel: string;
 }
 
@@ -27,10 +30,9 @@ export function logTables(schema: string): LogTables {
   const s = quoteIdent(schema);
   return {
     schema: s,
-    head: `${s}.log_head`,
-    streams: `${s}.log_streams`,
     events: `${s}.log_events`,
     append: `${s}.log_append`,
+    appendOne: `${s}.log_append_one`,
     channel: schema === 'public' ? 'canopy_log' : `canopy_log_${schema}`,
   };
 }
@@ -40,15 +42,8 @@ export function logMigration(t: LogTables): string {
 BEGIN;
 SELECT pg_advisory_xact_lock(hashtext(${literal(`canopy-log-migrate:${t.schema}`)}));
 CREATE SCHEMA IF NOT EXISTS ${t.schema};
-CREATE TABLE IF NOT EXISTS ${t.head} (
-  singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-  position bigint NOT NULL
-);
-INSERT INTO ${t.head} (singleton, position) VALUES (true, 0) ON CONFLICT DO NOTHING;
-CREATE TABLE IF NOT EXISTS ${t.streams} (
-  stream text PRIMARY KEY,
-  revision bigint NOT NULL
-);
+-- Earlier versions kept the head and each stream's revision in tables of their own.
+DROP TABLE IF EXISTS ${t.schema}.log_head, ${t.schema}.log_streams;
 CREATE TABLE IF NOT EXISTS ${t.events} (
   position bigint PRIMARY KEY,
   stream text NOT NULL,
@@ -62,50 +57,69 @@ CREATE TABLE IF NOT EXISTS ${t.events} (
 );
 CREATE INDEX IF NOT EXISTS log_events_type_position ON ${t.events} (type, position);
 
--- Appends under the head lock and returns status 'ok', or
--- 'wrong_expected_version' with the actual revision (null when the stream
--- does not exist). An id already in the log raises SQLSTATE CN001 and
--- writes nothing. In both failure cases the caller looks the ids up to tell
--- a retry of an earlier append (answered with its first result) from a
--- reused id: that costs a query only when an append fails.
-CREATE OR REPLACE FUNCTION ${t.append}(
-  p_stream text, p_expected text, p_ids uuid[], p_types text[], p_data text[], p_metadata text[]
-) RETURNS TABLE (out_status text, out_revision bigint, out_position bigint, out_actual bigint)
+-- Earlier versions returned a table; a changed result type cannot be replaced in place.
+DO $do$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_proc WHERE oid = to_regprocedure(${literal(`${t.append}(text, text, uuid[], text[], text[], text[])`)})
+             AND prorettype <> 'bigint[]'::regtype) THEN
+    DROP FUNCTION ${t.append}(text, text, uuid[], text[], text[], text[]);
+  END IF;
+END $do$;
+${appendFunction(t, t.append, 'p_ids uuid[], p_types text[], p_data text[], p_metadata text[]', 'cardinality(p_ids)', `
+    SELECT v_head + n, p_stream, v_current + n, u.id, u.type, u.data::json, u.metadata::json, v_now
+    FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS u(id, type, data, metadata, n)`)}
+${appendFunction(t, t.appendOne, 'p_id uuid, p_type text, p_data text, p_metadata text', '1', `
+    VALUES (v_head + 1, p_stream, v_current + 1, p_id, p_type, p_data::json, p_metadata::json, v_now)`)}
+COMMIT;
+`;
+}
+
+/**
+ * An append function: `log_append` takes arrays (any number of events),
+ * `log_append_one` one event's fields, which spares PGlite building and
+ * unnesting arrays for the common single-event append.
+ *
+ * Under the log's lock it checks the expected revision and inserts. It
+ * answers a bigint[] (a scalar costs less to return than a row):
+ * `{1, revision, position, recorded at (µs since 1970)}` on success, or
+ * `{0, actual revision (null when the stream does not exist)}` when the
+ * expected revision does not hold. An id already in the log raises SQLSTATE
+ * CN001 and writes nothing. In both failure cases the caller looks the ids
+ * up to tell a retry of an earlier append (answered with its first result)
+ * from a reused id: that costs a query only when an append fails.
+ */
+function appendFunction(t: LogTables, name: string, eventParameters: string, count: string, rows: string): string {
+  return `CREATE OR REPLACE FUNCTION ${name}(p_stream text, p_expected text, ${eventParameters}) RETURNS bigint[]
 LANGUAGE plpgsql AS $fn$
 DECLARE
   v_head bigint;
   v_current bigint;
-  v_count int := cardinality(p_ids);
+  v_count int := ${count};
   v_inserted int;
+  v_now timestamptz;
 BEGIN
-  SELECT h.position INTO v_head FROM ${t.head} h WHERE h.singleton FOR UPDATE;
+  PERFORM pg_advisory_xact_lock(hashtext(${literal(`canopy-log-append:${t.schema}`)}));
+  SELECT coalesce(max(e.position), 0) INTO v_head FROM ${t.events} e;
+  -- Taken under the lock, so recording times never go backwards along the log.
+  v_now := clock_timestamp();
 
-  SELECT s.revision INTO v_current FROM ${t.streams} s WHERE s.stream = p_stream;
+  SELECT max(e.revision) INTO v_current FROM ${t.events} e WHERE e.stream = p_stream;
   IF (p_expected = 'no_stream' AND v_current IS NOT NULL)
      OR (p_expected = 'stream_exists' AND v_current IS NULL)
      OR (p_expected NOT IN ('any', 'no_stream', 'stream_exists') AND v_current IS DISTINCT FROM p_expected::bigint) THEN
-    RETURN QUERY SELECT 'wrong_expected_version'::text, NULL::bigint, NULL::bigint, v_current;
-    RETURN;
+    RETURN ARRAY[0, v_current];
   END IF;
 
   v_current := coalesce(v_current, -1);
-  INSERT INTO ${t.events} (position, stream, revision, id, type, data, metadata)
-    SELECT v_head + n, p_stream, v_current + n, u.id, u.type, u.data::json, u.metadata::json
-    FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS u(id, type, data, metadata, n)
+  INSERT INTO ${t.events} (position, stream, revision, id, type, data, metadata, created_at)${rows}
     ON CONFLICT (id) DO NOTHING;
   GET DIAGNOSTICS v_inserted = ROW_COUNT;
   IF v_inserted < v_count THEN
     RAISE EXCEPTION 'event id already in the log' USING ERRCODE = 'CN001';
   END IF;
-  UPDATE ${t.head} SET position = v_head + v_count WHERE singleton;
-  INSERT INTO ${t.streams} AS s (stream, revision) VALUES (p_stream, v_current + v_count)
-    ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision;
   PERFORM pg_notify(${literal(t.channel)}, (v_head + v_count)::text);
-  RETURN QUERY SELECT 'ok'::text, v_current + v_count, v_head + v_count, NULL::bigint;
+  RETURN ARRAY[1, v_current + v_count, v_head + v_count, (extract(epoch FROM v_now) * 1000000)::bigint];
 END
-$fn$;
-COMMIT;
-`;
+$fn$;`;
 }
 
 function literal(value: string): string {

@@ -14,10 +14,12 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../event-store.js';
+import { OwnAppends, type AppendedBatch } from '../own-appends.js';
 import { pollingSubscription, type PolledLog } from '../polling-subscription.js';
 import {
   DEFAULT_MAX_APPEND_BYTES,
   prepareAppend,
+  type PreparedEvent,
   validateExpectedRevision,
   validateReadAllOptions,
   validateReadStreamOptions,
@@ -59,11 +61,14 @@ interface EventRow {
 /** SQLSTATE the append function raises when an event id is already in the log. */
 const ID_ALREADY_IN_LOG = 'CN001';
 
-interface AppendRow {
-  status: 'ok' | 'wrong_expected_version';
-  revision: string | number | bigint | null;
-  position: string | number | bigint | null;
-  actual: string | number | bigint | null;
+type AppendOutcome = { ok: true; revision: bigint; position: bigint; recordedAt: Date } | { ok: false; actual: bigint | undefined };
+
+/** The append function's answer: `{1, revision, position, recorded at in µs}` or `{0, actual revision or null}` (pg gives the numbers as text, PGlite as numbers). */
+function appendOutcome(answer: unknown): AppendOutcome {
+  if (!Array.isArray(answer)) throw new Error(`the append function answered ${String(answer)}`);
+  const big = (value: unknown) => (value === null || value === undefined ? undefined : BigInt(value as string | number | bigint));
+  if (big(answer[0]) !== 1n) return { ok: false, actual: big(answer[1]) };
+  return { ok: true, revision: big(answer[1])!, position: big(answer[2])!, recordedAt: new Date(Number(big(answer[3])! / 1000n)) };
 }
 
 const COLUMNS = 'position, stream, revision, id, type, data, metadata, created_at';
@@ -119,6 +124,9 @@ export class SqlEventStore implements EventStore, PolledLog {
   private unlisten: (() => Promise<void>) | undefined;
   /** The highest position this store's pollers have been woken for, by its own append or by a NOTIFY. */
   private announced: Position = 0n;
+  private readonly ownAppends = new OwnAppends();
+  private appendsInFlight = 0;
+  private heldNotice: Position | undefined;
   private readonly autoAnalyze: boolean;
   private changedSinceAnalyze = 0;
   private analyzeAfter = 50;
@@ -137,7 +145,7 @@ export class SqlEventStore implements EventStore, PolledLog {
     const store = new SqlEventStore(sql, options);
     await sql.exec(logMigration(store.tables));
     // The payload is the head the append left (whichever process made it).
-    store.unlisten = await sql.listen(store.tables.channel, (payload) => (payload !== undefined && /^\d+$/.test(payload) ? store.announce(BigInt(payload)) : store.appended.fire()));
+    store.unlisten = await sql.listen(store.tables.channel, (payload) => (payload !== undefined && /^\d+$/.test(payload) ? store.noticed(BigInt(payload)) : store.appended.fire()));
     if (store.autoAnalyze) {
       store.analyze();
       await store.analyzing;
@@ -149,28 +157,65 @@ export class SqlEventStore implements EventStore, PolledLog {
     const expected = validateExpectedRevision(options.expectedRevision);
     const prepared = prepareAppend(stream, events, this.maxAppendBytes);
     const ids = prepared.events.map((e) => e.id);
-    let row: AppendRow;
+    let outcome: AppendOutcome;
+    this.appendsInFlight++;
     try {
-      [row] = (await this.sql.query<AppendRow>(
-        `SELECT out_status AS status, out_revision AS revision, out_position AS position, out_actual AS actual FROM ${this.tables.append}($1, $2, $3::uuid[], $4::text[], $5::text[], $6::text[])`,
-        [prepared.stream, String(expected), ids, prepared.events.map((e) => e.type), prepared.events.map((e) => e.data), prepared.events.map((e) => e.metadata)],
-      )) as [AppendRow];
+      outcome = appendOutcome(await this.callAppend(prepared, String(expected)));
     } catch (error) {
+      this.appendSettled();
       if ((error as { code?: string }).code !== ID_ALREADY_IN_LOG) throw unavailable(error);
       const earlier = await this.earlierAppend(prepared.stream, ids);
       if (earlier) return earlier;
       throw duplicateEventId(prepared.stream, ids);
     }
-    if (row.status === 'wrong_expected_version') {
+    if (!outcome.ok) {
+      this.appendSettled();
       // A retry of an append that succeeded is answered like the first time, even though the stream moved on.
       const earlier = await this.earlierAppend(prepared.stream, ids);
       if (earlier) return earlier;
-      throw wrongExpectedVersion(prepared.stream, expected, row.actual === null ? 'no_stream' : BigInt(row.actual));
+      throw wrongExpectedVersion(prepared.stream, expected, outcome.actual ?? 'no_stream');
     }
-    const position = BigInt(row.position!);
-    this.announce(position);
+    const { position, revision, recordedAt } = outcome;
+    const count = BigInt(prepared.events.length);
+    this.ownAppends.remember({
+      after: position - count,
+      events: prepared.events.map((event, i) => ({
+        id: event.id,
+        stream: prepared.stream,
+        type: event.type,
+        revision: revision - count + 1n + BigInt(i),
+        position: position - count + 1n + BigInt(i),
+        // Parsed from the text the log stored, so subscribers see what a read returns.
+        data: JSON.parse(event.data) as JsonValue,
+        metadata: JSON.parse(event.metadata) as JsonObject,
+        createdAt: recordedAt,
+      })),
+    });
+    // Subscribers are woken on the next turn of the event loop: the caller gets its answer first (and
+    // can fold its own events), and the subscribers' work runs after rather than in front of it.
+    setImmediate(() => {
+      this.announce(position);
+      this.appendSettled();
+    });
     if (this.autoAnalyze && (this.changedSinceAnalyze += prepared.events.length) >= this.analyzeAfter && !this.analyzing) this.analyze();
-    return { nextExpectedRevision: BigInt(row.revision!), position };
+    return { nextExpectedRevision: revision, position };
+  }
+
+  /** One round trip: `log_append_one` for a single event, `log_append` with arrays for several. */
+  private async callAppend(prepared: { stream: string; events: PreparedEvent[] }, expected: string): Promise<unknown> {
+    const [only, ...more] = prepared.events;
+    const [row] =
+      more.length === 0
+        ? await this.sql.query<{ r: unknown }>(`SELECT ${this.tables.appendOne}($1, $2, $3::uuid, $4, $5, $6) AS r`, [prepared.stream, expected, only!.id, only!.type, only!.data, only!.metadata])
+        : await this.sql.query<{ r: unknown }>(`SELECT ${this.tables.append}($1, $2, $3::uuid[], $4::text[], $5::text[], $6::text[]) AS r`, [
+            prepared.stream,
+            expected,
+            prepared.events.map((e) => e.id),
+            prepared.events.map((e) => e.type),
+            prepared.events.map((e) => e.data),
+            prepared.events.map((e) => e.metadata),
+          ]);
+    return row?.r;
   }
 
   /**
@@ -260,19 +305,44 @@ export class SqlEventStore implements EventStore, PolledLog {
     };
   }
 
+  get announcedHead(): Position {
+    return this.announced;
+  }
+
+  ownAppendAfter(after: Position): AppendedBatch | undefined {
+    return this.ownAppends.startingAfter(after);
+  }
+
   subscribeToAll(options: SubscribeOptions = {}): Subscription {
     validateSubscribeOptions(options);
     return pollingSubscription(this, options, { pageSize: this.pageSize, idleMs: this.idleMs });
   }
 
   async headPosition(): Promise<Position | undefined> {
-    // Not log_head: every append updates that one row, and reading it means
-    // walking its dead versions until vacuum catches up. The index answers
-    // max() at once, and since appends commit in position order the largest
-    // visible position is the head.
+    // Appends commit in position order, so the largest visible position is the head; the index answers at once.
     const rows = await this.query<{ position: string | number | bigint | null }>(`SELECT max(position) AS position FROM ${this.tables.events}`);
     const head = rows[0]?.position;
     return head === null || head === undefined ? undefined : BigInt(head);
+  }
+
+  /**
+   * A notification that arrives while this store has an append in flight may
+   * be that append's own (PGlite delivers it before the append returns; pg on
+   * another connection, in any order): it is held until the append has
+   * recorded its batch, so live subscriptions take the batch instead of
+   * reading it back. Another process's notification waits at most one append.
+   */
+  private noticed(head: Position): void {
+    if (this.appendsInFlight === 0) this.announce(head);
+    else if (this.heldNotice === undefined || head > this.heldNotice) this.heldNotice = head;
+  }
+
+  private appendSettled(): void {
+    this.appendsInFlight--;
+    if (this.appendsInFlight > 0 || this.heldNotice === undefined) return;
+    const head = this.heldNotice;
+    this.heldNotice = undefined;
+    this.announce(head);
   }
 
   /**
@@ -290,7 +360,7 @@ export class SqlEventStore implements EventStore, PolledLog {
     this.changedSinceAnalyze = 0;
     this.analyzing = (async () => {
       try {
-        await this.sql.exec(`ANALYZE ${this.tables.events}, ${this.tables.streams}`);
+        await this.sql.exec(`ANALYZE ${this.tables.events}`);
         const [row] = await this.sql.query<{ rows: string | number }>(`SELECT reltuples AS rows FROM pg_class WHERE oid = $1::regclass`, [this.tables.events]);
         this.analyzeAfter = 50 + Math.floor(0.1 * Math.max(0, Number(row?.rows ?? 0)));
       } catch {

@@ -397,6 +397,22 @@ export function describeEventStoreContract(name: string, open: OpenStore, contra
         }
       });
 
+      it('delivers live events exactly as a read returns them', async () => {
+        const prefix = uniqueStream('exact');
+        const subscription = store.subscribeToAll({ after: 'end', filter: { streamPrefixes: [prefix] } });
+        try {
+          await take(subscription, (m) => m.some((x) => x.kind === 'caught-up'));
+          const nested = { list: [1, 'two', { three: null }], text: 'ünïcødé ✓', big: 2 ** 40, flag: false };
+          await store.append(prefix, [{ id: randomUUID(), type: 'Nested', data: nested, metadata: { actor: 'ada', nested } }]);
+          await store.append(`${prefix}-b`, events(3));
+          const received = eventsOf(await take(subscription, (m) => eventsOf(m).length >= 4));
+          const read = await collect(store.readAll({ after: received[0]!.position - 1n, filter: { streamPrefixes: [prefix] } }));
+          expect(received).toEqual(read);
+        } finally {
+          await subscription.close();
+        }
+      });
+
       it('ends the iteration when closed', async () => {
         const subscription = store.subscribeToAll({ after: 'end' });
         await take(subscription, (m) => m.some((x) => x.kind === 'caught-up'));

@@ -1,4 +1,5 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { CanopyError, ErrorCode } from '@canopy/schema';
 import type { AuthConfig } from './auth-config.js';
 
@@ -23,7 +24,19 @@ export interface AuthenticatorOptions {
   clockToleranceSeconds?: number;
   /** The current time (tests). */
   now?: () => Date;
+  /** How many verified tokens are remembered (least recently used go first); default 10,000; 0 turns the cache off. */
+  verifiedTokens?: number;
 }
+
+/**
+ * How long a token verified against a JWKS key set is trusted without
+ * checking its signature again: a key the identity provider withdraws stops
+ * being accepted within this time (jose itself re-reads the key set only
+ * every few minutes). An HS256 token stays trusted until it expires: its key
+ * is this server's own configuration.
+ */
+export const JWKS_VERIFIED_TOKEN_SECONDS = 60;
+const DEFAULT_VERIFIED_TOKENS = 10_000;
 
 /** The stable `details.reason` of an UNAUTHENTICATED error: clients may branch on it. */
 export const AuthFailure = {
@@ -67,6 +80,23 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
   const fail = (reason: AuthFailure, message: string, extra: Record<string, unknown> = {}, cause?: unknown) =>
     new CanopyError(ErrorCode.UNAUTHENTICATED, message, { reason, ...extra }, cause === undefined ? undefined : { cause });
 
+  // Verifying a signature is the costliest part of a request (WebCrypto runs HMAC and RSA off the main
+  // thread); a token seen before is answered from here until it expires or the JWKS window ends.
+  const size = options.verifiedTokens ?? DEFAULT_VERIFIED_TOKENS;
+  const verified = size > 0 ? new LRUCache<string, { caller: Caller; until: number }>({ max: size }) : undefined;
+  const cached = (token: string): Caller | undefined => {
+    const entry = verified?.get(token);
+    if (entry === undefined) return undefined;
+    if (now().getTime() < entry.until) return entry.caller;
+    verified!.delete(token);
+    return undefined;
+  };
+  const remember = (token: string, caller: Caller) => {
+    if (!verified || caller.expiresAt === undefined) return;
+    const expires = caller.expiresAt.getTime();
+    verified.set(token, { caller, until: config.kind === 'hs256' ? expires : Math.min(expires, now().getTime() + JWKS_VERIFIED_TOKEN_SECONDS * 1000) });
+  };
+
   return {
     async authenticate(authorization) {
       if (authorization === undefined || authorization.trim() === '') {
@@ -76,9 +106,12 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
       if (!match) {
         throw fail(AuthFailure.MALFORMED_HEADER, `The Authorization header is not \`Bearer <token>\`: send Authorization: Bearer <token> (one token, no quotes); ${getToken}.`);
       }
+      const token = match[1]!;
+      const known = cached(token);
+      if (known) return known;
       let payload: JWTPayload;
       try {
-        ({ payload } = await verify(match[1]!, {
+        ({ payload } = await verify(token, {
           algorithms,
           issuer: config.issuer,
           audience: config.audience,
@@ -94,12 +127,14 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
       }
       const name = stringClaim(payload, 'name') ?? stringClaim(payload, 'preferred_username');
       const email = stringClaim(payload, 'email');
-      return {
+      const caller: Caller = {
         userId: payload.sub,
         ...(name === undefined ? {} : { name }),
         ...(email === undefined ? {} : { email }),
         expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1000) : undefined,
       };
+      remember(token, caller);
+      return caller;
     },
   };
 

@@ -93,7 +93,8 @@ export class WorkspaceCommands {
    */
   async deleteWorkspace(context: CommandContext, workspaceId: string, expectedVersion: number): Promise<CommandResult> {
     const fingerprint = { type: 'DeleteWorkspace' };
-    const replay = this.replay(scope(context), workspaceStream(workspaceId), this.workspaceHash(workspaceId, expectedVersion, fingerprint));
+    const idempotency = scope(context);
+    const replay = this.replay(idempotency, workspaceStream(workspaceId), this.workspaceHash(idempotency, workspaceId, expectedVersion, fingerprint));
     if (replay) return replay;
     const workspace = this.requireWorkspace(workspaceId, context.userId);
     const actor: Actor = { userId: context.userId, role: effectiveRole(workspace, context.userId) };
@@ -124,7 +125,7 @@ export class WorkspaceCommands {
   ): Promise<CommandResult> {
     const stream = workspaceStream(workspaceId);
     const idempotency = scope(context);
-    const hash = this.workspaceHash(workspaceId, expectedVersion, fingerprint);
+    const hash = this.workspaceHash(idempotency, workspaceId, expectedVersion, fingerprint);
     const replay = this.replay(idempotency, stream, hash);
     if (replay) return replay;
     await this.checkVersion(this.requireWorkspace(workspaceId, context.userId), expectedVersion);
@@ -170,7 +171,7 @@ export class WorkspaceCommands {
   ): Promise<CommandResult> {
     const stream = organizationStream(organizationId);
     const idempotency = scope(context);
-    const hash = commandHash({ organizationId: options.allowNew ? undefined : organizationId, command });
+    const hash = idempotency.key === undefined ? undefined : commandHash({ organizationId: options.allowNew ? undefined : organizationId, command });
     for (let attempt = 1; ; attempt++) {
       const replay = this.replay(idempotency, stream, hash);
       if (replay) return replay;
@@ -230,7 +231,10 @@ export class WorkspaceCommands {
       ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key, commandHash: hash }),
     };
     const result = await this.log.append(stream, domainEvents, { expectedRevision, context: appendContext });
-    if (this.directory.revisionOf(stream) === (expectedRevision === 'no_stream' ? undefined : expectedRevision)) {
+    const folded = this.directory.revisionOf(stream);
+    // The log's live subscription usually delivered the append already.
+    if (folded !== undefined && folded >= result.nextExpectedRevision) return result;
+    if (folded === (expectedRevision === 'no_stream' ? undefined : expectedRevision)) {
       const first = result.nextExpectedRevision - BigInt(events.length) + 1n;
       domainEvents.forEach((event, index) => {
         const recorded: ReadDomainEvent = {
@@ -252,7 +256,7 @@ export class WorkspaceCommands {
   }
 
   /** The first result of a command already written under this idempotency key, or undefined. */
-  private replay(idempotency: Idempotency, stream: string, hash: string): CommandResult | undefined {
+  private replay(idempotency: Idempotency, stream: string, hash: string | undefined): CommandResult | undefined {
     const firstId = commandEventId(idempotency, stream, 0);
     if (!firstId) return undefined;
     const first = this.directory.idempotentEvent(firstId);
@@ -271,8 +275,9 @@ export class WorkspaceCommands {
     return { version: versionOf(last.revision), changed: true, replayed: true };
   }
 
-  private workspaceHash(workspaceId: string, expectedVersion: number, fingerprint: unknown): string {
-    return commandHash({ workspaceId, expectedVersion, command: fingerprint });
+  /** What identifies a retry: needed only under an idempotency key. */
+  private workspaceHash(idempotency: Idempotency, workspaceId: string, expectedVersion: number, fingerprint: unknown): string | undefined {
+    return idempotency.key === undefined ? undefined : commandHash({ workspaceId, expectedVersion, command: fingerprint });
   }
 
   private requireWorkspace(workspaceId: string, userId: string): WorkspaceView {

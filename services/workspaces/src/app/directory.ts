@@ -78,6 +78,12 @@ export class Directory {
     for await (const event of log.readStream(stream, { fromRevision })) this.apply(event);
   }
 
+  /** Whether the event at this revision of the stream is folded already. */
+  holds(stream: string, revision: bigint): boolean {
+    const folded = this.revisionOf(stream);
+    return folded !== undefined && folded >= revision;
+  }
+
   revisionOf(stream: string): bigint | undefined {
     if (stream.startsWith(ORGANIZATION_PREFIX)) return this.organizations.get(stream.slice(ORGANIZATION_PREFIX.length))?.revision;
     return this.workspaces.get(stream.slice(WORKSPACE_PREFIX.length))?.revision;

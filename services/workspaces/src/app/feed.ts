@@ -20,7 +20,8 @@ export function feedDirectory(log: EventLog, directory: Directory, onError: (err
   const running = (async () => {
     try {
       for await (const message of subscription) {
-        if (message.kind === 'event') directory.apply(log.upcast(message.event));
+        // This process's own appends are usually folded already (write-through): skip them before the cost of upcasting.
+        if (message.kind === 'event' && !directory.holds(message.event.stream, message.event.revision)) directory.apply(log.upcast(message.event));
         else if (message.kind === 'caught-up') markCaughtUp();
       }
     } catch (error) {

@@ -1,0 +1,38 @@
+import type { EventFilter, Position, RecordedEvent } from './event-store.js';
+
+/** One append this process made: the head it started from and the events it recorded, in position order. */
+export interface AppendedBatch {
+  after: Position;
+  events: readonly RecordedEvent[];
+}
+
+/** Does an event pass a subscription's filter (stream prefixes and event types, both when given)? */
+export function matchesFilter(event: RecordedEvent, filter: EventFilter | undefined): boolean {
+  if (filter?.streamPrefixes && !filter.streamPrefixes.some((prefix) => event.stream.startsWith(prefix))) return false;
+  if (filter?.eventTypes && !filter.eventTypes.includes(event.type)) return false;
+  return true;
+}
+
+/**
+ * The last appends this process made, keyed by the head each started from.
+ * Appends commit one at a time in position order, so a subscription that
+ * has read up to exactly `after` may take the batch that starts there as the
+ * log's next events without reading them back: they are what a read would
+ * return. A subscription further behind (another process appended in
+ * between) finds no batch at its position and reads.
+ */
+export class OwnAppends {
+  private readonly batches = new Map<Position, AppendedBatch>();
+
+  constructor(private readonly capacity = 64) {}
+
+  remember(batch: AppendedBatch): void {
+    this.batches.set(batch.after, batch);
+    if (this.batches.size > this.capacity) this.batches.delete(this.batches.keys().next().value!);
+  }
+
+  /** The batch that starts right after `after`, if this process appended it recently. */
+  startingAfter(after: Position): AppendedBatch | undefined {
+    return this.batches.get(after);
+  }
+}
