@@ -37,10 +37,8 @@ describe('API: concurrency and idempotency', () => {
     });
   });
 
-  // KNOWN ISSUE (it.failing; a design question to settle): renaming is decided on the organization stream and
-  // leaves the workspace's version as it is, so two renames based on the same version both succeed and the
-  // second silently overwrites the first (a lost update), unlike every other workspace mutation.
-  it.failing('refuses a second rename based on the version the first one was based on', async () => {
+  // Renames live on the organization stream but count into the workspace's version, like every other change.
+  it('refuses a second rename based on the version the first one was based on', async () => {
     const team = await createTeam(gateway);
     const ws = team.defaultWorkspaceId;
     await gateway.ok(team.owner, Q.renameWorkspace, { workspaceId: ws, expectedVersion: 0, name: 'first' });

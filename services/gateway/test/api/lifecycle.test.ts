@@ -43,9 +43,10 @@ describe('API: the lifecycle of an organization and its workspaces', () => {
     expect(environmentChange.workspace).toMatchObject({ name: 'payments-prod', kind: 'ENVIRONMENT', stage: 'production', version: 0 });
     const project = { workspaceId: projectChange.workspaceId as string, version: 0 };
 
-    // Renaming is decided on the organization stream: the workspace's version is checked, and stays.
+    // Renaming is decided on the organization stream (names are unique there) and moves the workspace's version.
     const renamed = (await gateway.ok(owner, Q.renameWorkspace, { workspaceId: project.workspaceId, expectedVersion: 0, name: 'billing' })).renameWorkspace;
-    expect(renamed).toMatchObject({ version: 0, changed: true, replayed: false, workspace: { name: 'billing', version: 0 } });
+    expect(renamed).toMatchObject({ version: 1, changed: true, replayed: false, workspace: { name: 'billing', version: 1 } });
+    project.version = 1;
 
     await step(owner, project, Q.describeWorkspace, { description: 'Invoices, payments and the ledger.' });
 

@@ -7,7 +7,7 @@ import { decideOrganization, initialOrganizationState, type OrganizationCommand,
 import { decideWorkspace, nextSecretVersion, SecretValues, type WorkspaceCommand } from '../domain/workspace.js';
 import type { SealedValue, WorkspaceEvent } from '../domain/workspace-state.js';
 import { effectiveRole, type Directory, type WorkspaceView } from './directory.js';
-import { commandEventId, commandHash, expectedRevisionFor, newEntityId, organizationStream, versionOf, workspaceStream, type Idempotency } from './streams.js';
+import { commandEventId, commandHash, newEntityId, organizationStream, versionOf, workspaceStream, type Idempotency } from './streams.js';
 
 /** Who sends a command, with the client's optional idempotency key. */
 export interface CommandContext {
@@ -76,12 +76,22 @@ export class WorkspaceCommands {
     return newEntityId(scope(context), `cluster:${workspaceId}`);
   }
 
-  /** Renaming is decided on the organization stream, where names are unique; the workspace's version is checked, not changed. */
+  /**
+   * Renaming is decided on the organization stream, where names are unique,
+   * and counts into the workspace's version: the expected version is checked
+   * again on every attempt, so of two renames based on one version the second
+   * gets CONFLICT.
+   */
   async renameWorkspace(context: CommandContext, workspaceId: string, expectedVersion: number, name: string): Promise<CommandResult> {
     const workspace = this.requireWorkspace(workspaceId, context.userId);
     await this.checkVersion(workspace, expectedVersion);
     const role = effectiveRole(workspace, context.userId);
-    const result = await this.organizationCommand(context, workspace.organizationId, { type: 'RenameWorkspace', workspaceId, name }, { role });
+    const result = await this.organizationCommand(
+      context,
+      workspace.organizationId,
+      { type: 'RenameWorkspace', workspaceId, name },
+      { role, precondition: () => this.checkVersion(this.requireWorkspace(workspaceId, context.userId), expectedVersion) },
+    );
     return { ...result, version: this.requireWorkspace(workspaceId, context.userId).version };
   }
 
@@ -94,7 +104,7 @@ export class WorkspaceCommands {
   async deleteWorkspace(context: CommandContext, workspaceId: string, expectedVersion: number): Promise<CommandResult> {
     const fingerprint = { type: 'DeleteWorkspace' };
     const idempotency = scope(context);
-    const replay = this.replay(idempotency, workspaceStream(workspaceId), this.workspaceHash(idempotency, workspaceId, expectedVersion, fingerprint));
+    const replay = this.workspaceReplay(idempotency, workspaceId, this.workspaceHash(idempotency, workspaceId, expectedVersion, fingerprint));
     if (replay) return replay;
     const workspace = this.requireWorkspace(workspaceId, context.userId);
     const actor: Actor = { userId: context.userId, role: effectiveRole(workspace, context.userId) };
@@ -126,7 +136,7 @@ export class WorkspaceCommands {
     const stream = workspaceStream(workspaceId);
     const idempotency = scope(context);
     const hash = this.workspaceHash(idempotency, workspaceId, expectedVersion, fingerprint);
-    const replay = this.replay(idempotency, stream, hash);
+    const replay = this.workspaceReplay(idempotency, workspaceId, hash);
     if (replay) return replay;
     await this.checkVersion(this.requireWorkspace(workspaceId, context.userId), expectedVersion);
     const current = this.requireWorkspace(workspaceId, context.userId);
@@ -135,11 +145,11 @@ export class WorkspaceCommands {
     const events = decideWorkspace(workspaceId, command, current.state, actor);
     if (events.length === 0) return { version: current.version, changed: false, replayed: false };
     try {
-      await this.append(stream, events, expectedRevisionFor(current.version), context, idempotency, hash);
+      await this.append(stream, events, current.streamRevision ?? 'no_stream', context, idempotency, hash);
     } catch (error) {
       if (!isCanopyError(error, ErrorCode.WRONG_EXPECTED_VERSION) && !isCanopyError(error, ErrorCode.DUPLICATE_EVENT_ID)) throw error;
       await this.directory.catchUp(this.log, stream);
-      const replayed = this.replay(idempotency, stream, hash);
+      const replayed = this.workspaceReplay(idempotency, workspaceId, hash);
       if (replayed) return replayed;
       throw this.conflict(workspaceId);
     }
@@ -167,7 +177,7 @@ export class WorkspaceCommands {
     context: CommandContext,
     organizationId: string,
     command: OrganizationCommand,
-    options: { allowNew?: boolean; role?: Actor['role'] } = {},
+    options: { allowNew?: boolean; role?: Actor['role']; precondition?: () => Promise<void> } = {},
   ): Promise<CommandResult> {
     const stream = organizationStream(organizationId);
     const idempotency = scope(context);
@@ -175,6 +185,7 @@ export class WorkspaceCommands {
     for (let attempt = 1; ; attempt++) {
       const replay = this.replay(idempotency, stream, hash);
       if (replay) return replay;
+      await options.precondition?.();
       const folded = this.directory.organization(organizationId);
       if (!folded && !options.allowNew) throw new CanopyError(ErrorCode.NOT_FOUND, `Organization ${organizationId} does not exist.`, { organizationId });
       const state = folded?.state;
@@ -255,6 +266,15 @@ export class WorkspaceCommands {
     return result;
   }
 
+  /** A workspace command's first result under this key; its version counts the renames known now (the same unless one came between). */
+  private workspaceReplay(idempotency: Idempotency, workspaceId: string, hash: string | undefined): CommandResult | undefined {
+    const replay = this.replay(idempotency, workspaceStream(workspaceId), hash);
+    if (!replay) return undefined;
+    const organizationId = this.directory.workspace(workspaceId)?.organizationId;
+    const renames = organizationId === undefined ? 0 : (this.directory.organization(organizationId)?.state.workspaces.get(workspaceId)?.renames ?? 0);
+    return { ...replay, version: replay.version + renames };
+  }
+
   /** The first result of a command already written under this idempotency key, or undefined. */
   private replay(idempotency: Idempotency, stream: string, hash: string | undefined): CommandResult | undefined {
     const firstId = commandEventId(idempotency, stream, 0);
@@ -291,7 +311,10 @@ export class WorkspaceCommands {
     if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
       throw new CanopyError(ErrorCode.BAD_USER_INPUT, 'expectedVersion must be a whole number, 0 or more.', { field: 'expectedVersion' });
     }
-    if (expectedVersion > workspace.version) await this.directory.catchUp(this.log, workspaceStream(workspace.workspaceId));
+    if (expectedVersion > workspace.version) {
+      await this.directory.catchUp(this.log, workspaceStream(workspace.workspaceId));
+      await this.directory.catchUp(this.log, organizationStream(workspace.organizationId));
+    }
     const current = this.directory.workspace(workspace.workspaceId);
     if (!current) throw workspaceNotFound(workspace.workspaceId);
     if (current.version !== expectedVersion) throw this.conflict(workspace.workspaceId);

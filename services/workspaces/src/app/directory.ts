@@ -25,7 +25,14 @@ export interface WorkspaceView {
   kind: 'default' | 'project' | 'environment';
   stage: string | null;
   state: WorkspaceState;
+  /**
+   * What clients pass back as `expectedVersion`: the events of the workspace's
+   * own stream plus its renames (recorded on the organization stream, where
+   * names are unique), so every change moves it.
+   */
   version: number;
+  /** Revision of the workspace stream's last event: what its next append expects. */
+  streamRevision: bigint | undefined;
 }
 
 /**
@@ -105,7 +112,16 @@ export class Directory {
     if (!organizationId || !organization || !entry) return undefined;
     const folded = this.workspaces.get(workspaceId) ?? { state: initialWorkspaceState, revision: undefined };
     if (folded.state.closed) return undefined;
-    return { workspaceId, organizationId, organization: organization.state, ...entry, state: folded.state, version: versionOf(folded.revision) };
+    const { renames, ...described } = entry;
+    return {
+      workspaceId,
+      organizationId,
+      organization: organization.state,
+      ...described,
+      state: folded.state,
+      version: versionOf(folded.revision) + renames,
+      streamRevision: folded.revision,
+    };
   }
 
   /** Workspaces closed on their stream whose organization still lists them: a deletion that did not finish. */

@@ -13,10 +13,6 @@ export function versionOf(revision: bigint | undefined): number {
   return revision === undefined ? 0 : Number(revision) + 1;
 }
 
-export function expectedRevisionFor(version: number): bigint | 'no_stream' {
-  return version === 0 ? 'no_stream' : BigInt(version - 1);
-}
-
 /** A UUID derived from its parts, so a retried command writes the same ids (RFC 9562 version 8 layout). */
 export function derivedUuid(...parts: string[]): string {
   const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');

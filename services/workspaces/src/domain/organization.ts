@@ -20,6 +20,8 @@ export interface WorkspaceEntry {
   name: string;
   kind: WorkspaceKind;
   stage: string | null;
+  /** How often it was renamed: renames count into the workspace's version, though they live on this stream. */
+  renames: number;
 }
 
 export interface OrganizationState {
@@ -164,7 +166,7 @@ export function evolveOrganization(state: OrganizationState, event: Organization
         name: event.data.name,
         kind: event.data.kind,
         owners: new Set([event.data.ownerId]),
-        workspaces: new Map([[workspaceId, { name, kind: 'default', stage: null }]]),
+        workspaces: new Map([[workspaceId, { name, kind: 'default', stage: null, renames: 0 }]]),
       };
     }
     case 'OrganizationOwnerAdded':
@@ -172,10 +174,11 @@ export function evolveOrganization(state: OrganizationState, event: Organization
     case 'OrganizationOwnerRemoved':
       return { ...state, owners: new Set([...state.owners].filter((owner) => owner !== event.data.userId)) };
     case 'WorkspaceCreated':
-      return { ...state, workspaces: new Map([...state.workspaces, [event.data.workspaceId, { name: event.data.name, kind: event.data.kind, stage: event.data.stage }]]) };
+      return { ...state, workspaces: new Map([...state.workspaces, [event.data.workspaceId, { name: event.data.name, kind: event.data.kind, stage: event.data.stage, renames: 0 }]]) };
     case 'WorkspaceRenamed': {
       const workspaces = new Map(state.workspaces);
-      workspaces.set(event.data.workspaceId, { ...workspaces.get(event.data.workspaceId)!, name: event.data.name });
+      const entry = workspaces.get(event.data.workspaceId)!;
+      workspaces.set(event.data.workspaceId, { ...entry, name: event.data.name, renames: entry.renames + 1 });
       return { ...state, workspaces };
     }
     case 'WorkspaceDeleted': {
