@@ -19,6 +19,17 @@ describe('parseSelector', () => {
   });
 });
 
+describe('patterns that could stall the reconciler', () => {
+  it.each(['/(a+)+$/', '~/^(x*)*y$/', '/([a-z]+-?)*$/', `/${'a'.repeat(129)}/`])('refuses %j with a reason', (text) => {
+    expect(parseSelector(text)).toBeUndefined();
+    expect(() => parseSelectors([text], 'namespaces')).toThrow(/exponential time|at most 128/);
+  });
+
+  it('accepts the patterns people write for namespaces', () => {
+    for (const text of ['/^team-[a-z0-9]+$/', '~/-(dev|test)$/', '/^(web|api)-[0-9]+$/', `/${'a'.repeat(128)}/`]) expect(parseSelector(text)).toBeDefined();
+  });
+});
+
 describe('parseSelectors', () => {
   it('parses every selector in order', () => {
     expect(parseSelectors(['web', '/^team-/', '~/sandbox/'], 'namespaces').map((s) => s.kind)).toEqual(['name', 'include', 'exclude']);
