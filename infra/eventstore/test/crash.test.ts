@@ -1,30 +1,22 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { collect, openPgliteEventStore } from '../src/index.js';
+import { runFixture } from '../testing/index.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/append-until-killed.mjs', import.meta.url));
 
 /** Runs the fixture until it has acknowledged `acks` appends, then SIGKILLs it; resolves with the highest acknowledged n. */
-function appendThenKill(dataDir: string, acks: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fixture, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let last = -1;
-    let buffered = '';
-    let errors = '';
-    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop()!;
-      for (const line of lines) if (line.startsWith('ack ')) last = Number(line.slice(4));
-      if (last + 1 >= acks && !child.killed) child.kill('SIGKILL');
-    });
-    child.once('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve(last) : reject(new Error(`fixture exited on its own:\n${errors}`))));
+async function appendThenKill(dataDir: string, acks: number): Promise<number> {
+  let last = -1;
+  const run = await runFixture(fixture, [dataDir], (line, kill) => {
+    if (line.startsWith('ack ')) last = Number(line.slice(4));
+    if (last + 1 >= acks) kill();
   });
+  if (run.signal !== 'SIGKILL') throw new Error(`fixture exited on its own:\n${run.stderr}`);
+  return last;
 }
 
 describe('the embedded log survives a crash', () => {

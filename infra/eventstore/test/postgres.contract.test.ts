@@ -2,7 +2,7 @@ import pg from 'pg';
 import { describeEventStoreContract } from './contract/index.js';
 import { describeSharedLog } from './contract/shared-log.js';
 import { openPostgresEventStore } from '../src/sql/index.js';
-import { requirePostgresUrl, uniqueSchema } from './postgres-url.js';
+import { requirePostgresUrl, uniqueSchema } from '../testing/index.js';
 
 async function dropSchema(url: string, schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });

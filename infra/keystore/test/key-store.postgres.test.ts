@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ErrorCode } from '@canopy/schema';
 import { pgSqlClient } from '@canopy/eventstore';
 import { generateMasterKey, openKeyStore, parseMasterKey, SecretCipher, type OpenedKeyStore } from '../src/index.js';
-import { requirePostgresUrl, uniqueSchema } from './postgres-url.js';
+import { requirePostgresUrl, uniqueSchema } from '@canopy/eventstore/testing';
 
 describe('KeyStore on PostgreSQL: two instances (two pools) sharing one table', () => {
   const url = requirePostgresUrl();

@@ -1,0 +1,112 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { redactUrl } from '@canopy/eventstore';
+
+/** What a projector (and the runtime) may run: statements with parameters, and scripts. */
+export interface ReadModelTx {
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs a script of several statements, without parameters. */
+  exec(script: string): Promise<void>;
+}
+
+/** The read models' database: embedded PGlite or a PostgreSQL server. */
+export interface ReadModelDb extends ReadModelTx {
+  /** Where the read models live, for log lines (no password). */
+  readonly description: string;
+  /** Put in front of every SQL schema the runtime creates ('' for none). */
+  readonly schemaPrefix: string;
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: ReadModelTx) => Promise<T>): Promise<T>;
+  /**
+   * The same database and connection(s) under another schema prefix: a
+   * second set of read models beside the first (a scratch rebuild to compare
+   * checksums with, a test of its own). Its `close()` does nothing; close
+   * the original.
+   */
+  withSchemaPrefix(schemaPrefix: string): ReadModelDb;
+  close(): Promise<void>;
+}
+
+export type ReadModelDbConfig =
+  | { kind: 'pglite'; dataDir?: string; schemaPrefix?: string }
+  | { kind: 'postgres'; url: string; schemaPrefix?: string; poolSize?: number };
+
+const PREFIX = /^([a-z_][a-z0-9_]{0,29})?$/;
+
+function checkPrefix(prefix: string | undefined): string {
+  const value = prefix ?? '';
+  if (!PREFIX.test(value)) throw new Error(`schemaPrefix must be lower-case letters, digits and underscores (at most 30), got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Opens the read models' database; `close()` releases it. */
+export async function openReadModelDb(config: ReadModelDbConfig): Promise<ReadModelDb> {
+  const schemaPrefix = checkPrefix(config.schemaPrefix);
+  return withPrefixes(config.kind === 'pglite' ? await openPglite(config.dataDir) : openPostgres(config.url, config.poolSize ?? 10), schemaPrefix);
+}
+
+type Connection = Omit<ReadModelDb, 'schemaPrefix' | 'withSchemaPrefix'>;
+
+function withPrefixes(connection: Connection, schemaPrefix: string): ReadModelDb {
+  return {
+    ...connection,
+    schemaPrefix,
+    withSchemaPrefix: (prefix) => withPrefixes({ ...connection, close: async () => {} }, checkPrefix(prefix)),
+  };
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Connection> {
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const over = (target: Pick<PGlite, 'query' | 'exec'>): ReadModelTx => ({
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      return (await target.query<Row>(sql, params as unknown[])).rows;
+    },
+    async exec(script: string) {
+      await target.exec(script);
+    },
+  });
+  return {
+    description: `embedded PGlite ${dataDir ? `in ${dataDir}` : 'in memory'}`,
+    ...over(db),
+    // PGlite has one connection: a transaction holds it, and other queries wait for it to end.
+    transaction: (fn) => db.transaction((tx) => fn(over(tx))),
+    close: () => db.close(),
+  };
+}
+
+function openPostgres(url: string, poolSize: number): Connection {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle client losing its server connection must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const over = (target: pg.Pool | pg.PoolClient): ReadModelTx => ({
+    async query<Row>(sql: string, params: readonly unknown[] = []) {
+      return (await target.query(sql, params as unknown[])).rows as Row[];
+    },
+    async exec(script: string) {
+      await target.query(script);
+    },
+  });
+  return {
+    description: `PostgreSQL at ${redactUrl(url)}`,
+    ...over(pool),
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await fn(over(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => (broken = true));
+        throw error;
+      } finally {
+        // A connection whose rollback failed is in an unknown state: destroy it rather than reuse it.
+        client.release(broken);
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,586 @@
+import type { EventStore, Position, RecordedEvent, SubscriptionMessage } from '@canopy/eventstore';
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { checksumInTransaction, type SchemaChecksum } from './checksum.js';
+import { MessageBuffer } from './message-buffer.js';
+import { ProjectionMetrics, type WaitOutcome } from './metrics.js';
+import { PoisonEventError, projectionError, type ProjectionError } from './projection-error.js';
+import { projectorSchema, validateProjector, type Projector } from './projector.js';
+import type { ReadModelDb, ReadModelTx } from './read-model-db.js';
+import { StateTables, type ProjectionStatus, type StateRow } from './state.js';
+
+export interface ProjectionRunnerOptions {
+  store: EventStore;
+  db: ReadModelDb;
+  /**
+   * The read models. Per name, the highest version is the one to serve; when
+   * the database has an older one active, it is built next to it and swapped
+   * in once caught up. Pass the older definition too to keep it live
+   * meanwhile; without it, queries read the old tables as they were.
+   */
+  projectors: readonly Projector[];
+  /** Most events per transaction while catching up; defaults to 500. */
+  batchSize?: number;
+  /** Where `canopy_projection_wait_seconds` and `canopy_projection_lag_events` go; defaults to a registry of the runner's own (`runner.registry`). */
+  registry?: Registry;
+  logger?: Logger;
+  /** Called after every committed batch; the projector waits for a returned promise before its next batch (a tool may pace or pause it). */
+  onBatch?(batch: BatchInfo): void | Promise<void>;
+  /** First wait before retrying after the log or the database failed (doubles up to 30 s); defaults to 1000 ms. */
+  retryDelayMs?: number;
+}
+
+export interface BatchInfo {
+  name: string;
+  version: number;
+  /** Events applied in this transaction. */
+  events: number;
+  /** The checkpoint stored with them. */
+  position: Position | undefined;
+  status: ProjectionStatus;
+}
+
+export interface ProjectionHealth {
+  name: string;
+  version: number;
+  /** Whether queries read this version now. */
+  active: boolean;
+  status: ProjectionStatus;
+  position: Position | undefined;
+  /** Head of the log minus `position` (0 when the log is empty or unreachable). */
+  lag: bigint;
+  error: ProjectionError | undefined;
+}
+
+export interface RebuildProgress {
+  name: string;
+  version: number;
+  /** Events applied so far. */
+  events: number;
+  position: Position | undefined;
+  /** The log's head when the rebuild started (the end of the bar; live events may follow). */
+  head: Position | undefined;
+  elapsedMs: number;
+  eventsPerSecond: number;
+}
+
+export interface RebuildResult extends RebuildProgress {
+  schema: string;
+}
+
+export interface ProjectionChecksum extends SchemaChecksum {
+  name: string;
+  version: number;
+  schema: string;
+  /** The checkpoint of the tables checksummed (same snapshot). */
+  position: Position | undefined;
+}
+
+/** One (name, version) of a projector: its tables, its checkpoint and its loop. */
+interface Lane {
+  name: string;
+  version: number;
+  schema: string;
+  /** Absent for an active version whose definition was not given: kept for queries, not updated. */
+  projector: Projector | undefined;
+  status: ProjectionStatus;
+  position: Position | undefined;
+  error: ProjectionError | undefined;
+  loop: Promise<void> | undefined;
+  stopRequested: boolean;
+  /** Ends the current subscription and its buffer. */
+  interrupt: (() => void) | undefined;
+  /** Resolves when `interrupt` is called. */
+  interrupted: Promise<void>;
+}
+
+interface RunUntil {
+  caughtUp: true;
+  onBatch(events: number, position: Position | undefined): void;
+}
+
+interface Waiter {
+  check(): boolean | undefined;
+  settle(reached: boolean, outcome: WaitOutcome): void;
+}
+
+const isCaughtUp = (message: SubscriptionMessage) => message.kind === 'caught-up';
+
+function messagePosition(message: SubscriptionMessage): Position | undefined {
+  return message.kind === 'event' ? message.event.position : message.position;
+}
+
+function later(a: Position | undefined, b: Position | undefined): Position | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return a > b ? a : b;
+}
+
+/**
+ * Runs projectors against one log and one read-model database. Each
+ * projector's version follows the log from its own checkpoint; a batch of
+ * events and the checkpoint after it commit in one transaction, so a crash
+ * anywhere loses nothing and applies nothing twice.
+ *
+ * One runner per read-model database: two runners on the same tables would
+ * apply events twice.
+ */
+export class ProjectionRunner {
+  readonly registry: Registry;
+  private readonly store: EventStore;
+  private readonly db: ReadModelDb;
+  private readonly definitions: Map<string, Projector[]>;
+  private readonly batchSize: number;
+  private readonly logger: Logger;
+  private readonly retryDelayMs: number;
+  private readonly onBatch: ((batch: BatchInfo) => void | Promise<void>) | undefined;
+  private readonly state: StateTables;
+  private readonly metrics: ProjectionMetrics;
+  private lanes: Lane[] = [];
+  private readonly active = new Map<string, number>();
+  private readonly waiters = new Set<Waiter>();
+  private initializing: Promise<void> | undefined;
+  private running = false;
+
+  constructor(options: ProjectionRunnerOptions) {
+    this.store = options.store;
+    this.db = options.db;
+    this.batchSize = options.batchSize ?? 500;
+    if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${options.batchSize}`);
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.onBatch = options.onBatch;
+    this.registry = options.registry ?? new Registry();
+    this.state = new StateTables(this.db);
+    this.definitions = new Map();
+    for (const projector of options.projectors) {
+      validateProjector(projector);
+      const versions = this.definitions.get(projector.name) ?? [];
+      if (versions.some((p) => p.version === projector.version)) throw new Error(`Projector ${projector.name} v${projector.version} is given twice`);
+      versions.push(projector);
+      versions.sort((a, b) => b.version - a.version);
+      this.definitions.set(projector.name, versions);
+    }
+    this.metrics = new ProjectionMetrics(async () => {
+      const head = (await this.store.headPosition()) ?? 0n;
+      return this.lanes.map((lane) => ({ projector: lane.name, version: lane.version, lag: lagOf(head, lane.position) }));
+    });
+  }
+
+  /** The projectors' names. */
+  get names(): string[] {
+    return [...this.definitions.keys()];
+  }
+
+  /** Creates what is missing (state tables, new versions' schemas) and starts every projector in the background. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    await this.init();
+    this.running = true;
+    this.metrics.register(this.registry);
+    for (const lane of this.lanes) this.launch(lane);
+  }
+
+  /** Stops every subscription and waits for the transactions in flight; pending `waitFor`s answer false. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await Promise.all(this.lanes.map((lane) => this.halt(lane)));
+    for (const waiter of [...this.waiters]) waiter.settle(false, 'stopped');
+    this.metrics.unregister(this.registry);
+  }
+
+  /** The SQL schema queries of `name` must read right now (call it per query: a blue/green switch drops the old one). */
+  activeSchema(name: string): string {
+    const version = this.active.get(name);
+    if (version === undefined) throw new Error(this.initializing ? `Unknown projector ${name}` : `The runner has not started: no active schema for ${name} yet`);
+    return projectorSchema(this.db.schemaPrefix, name, version);
+  }
+
+  async health(): Promise<ProjectionHealth[]> {
+    const head = (await this.store.headPosition().catch(() => undefined)) ?? 0n;
+    return this.lanes.map((lane) => ({
+      name: lane.name,
+      version: lane.version,
+      active: this.active.get(lane.name) === lane.version,
+      status: lane.status,
+      position: lane.position,
+      lag: lagOf(head, lane.position),
+      error: lane.error,
+    }));
+  }
+
+  /**
+   * Read-your-writes: true once the active versions of `names` have applied
+   * everything up to `position`; false after `timeoutMs`, or at once when one
+   * of them has failed (it will not get there).
+   */
+  waitFor(names: readonly string[] | 'all', position: Position, timeoutMs: number): Promise<boolean> {
+    const wanted = names === 'all' ? this.names : [...names];
+    for (const name of wanted) if (!this.definitions.has(name)) throw new Error(`Unknown projector ${name}`);
+    const endTimer = this.metrics.wait.startTimer();
+    const check = (): boolean | undefined => {
+      let reached = true;
+      for (const name of wanted) {
+        const lane = this.activeLane(name);
+        if (lane?.status === 'failed') return false;
+        if (lane?.position === undefined || lane.position < position) reached = false;
+      }
+      return reached ? true : undefined;
+    };
+    const now = check();
+    if (now !== undefined || !this.running) {
+      endTimer({ outcome: now ? 'reached' : now === false ? 'failed' : 'stopped' });
+      return Promise.resolve(now ?? false);
+    }
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        check,
+        settle: (reached, outcome) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          endTimer({ outcome });
+          resolve(reached);
+        },
+      };
+      const timer = setTimeout(() => waiter.settle(false, 'timeout'), timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /**
+   * Drops the newest version of one projector (or of each) and builds it
+   * again from the start of the log, then makes it the active one. Queries
+   * see the tables fill up meanwhile (to swap without that, bump the
+   * version instead). Resolves when caught up; if the runner is started,
+   * the projector then goes on live.
+   */
+  async rebuild(name?: string, options: { onProgress?(progress: RebuildProgress): void } = {}): Promise<RebuildResult[]> {
+    await this.init();
+    const names = name === undefined ? this.names : [name];
+    for (const n of names) if (!this.definitions.has(n)) throw new Error(`Unknown projector ${n}`);
+    const results: RebuildResult[] = [];
+    for (const n of names) {
+      const target = this.targetLane(n);
+      await Promise.all(this.lanesOf(n).map((lane) => this.halt(lane)));
+      const status: ProjectionStatus = this.active.get(n) === target.version ? 'catching-up' : 'building';
+      await this.db.transaction((tx) => this.createTables(tx, target, status));
+      Object.assign(target, { position: undefined, status, error: undefined });
+      this.notifyWaiters();
+
+      const head = await this.store.headPosition();
+      const started = performance.now();
+      let events = 0;
+      const progress = (): RebuildProgress => {
+        const elapsedMs = performance.now() - started;
+        return { name: n, version: target.version, events, position: target.position, head, elapsedMs, eventsPerSecond: elapsedMs > 0 ? (events * 1000) / elapsedMs : 0 };
+      };
+      target.stopRequested = false;
+      target.loop = this.follow(target, {
+        caughtUp: true,
+        onBatch: (count) => {
+          events += count;
+          options.onProgress?.(progress());
+        },
+      });
+      await target.loop;
+      target.loop = undefined;
+      if (target.status === 'failed') throw new Error(`Rebuild of ${n} v${target.version} failed: ${target.error?.message ?? 'unknown error'}`);
+      results.push({ ...progress(), schema: target.schema });
+      if (this.running) for (const lane of this.lanesOf(n)) this.launch(lane);
+    }
+    return results;
+  }
+
+  /** A checksum of every table of the active version of `name`, with the checkpoint it reflects. */
+  async checksum(name: string): Promise<ProjectionChecksum> {
+    await this.init();
+    const schema = this.activeSchema(name);
+    const version = this.active.get(name)!;
+    return this.db.transaction(async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      const [row] = await tx.query<{ position: string | null }>(`SELECT position::text AS position FROM ${this.state.schema}.projection_state WHERE name = $1 AND version = $2`, [
+        name,
+        version,
+      ]);
+      const sums = await checksumInTransaction(tx, schema);
+      return { name, version, schema, position: row?.position ? BigInt(row.position) : undefined, ...sums };
+    });
+  }
+
+  private init(): Promise<void> {
+    this.initializing ??= this.load().catch((error: unknown) => {
+      this.initializing = undefined;
+      throw error;
+    });
+    return this.initializing;
+  }
+
+  /** Reads the state tables and decides, per name, which versions run and which one is active. */
+  private async load(): Promise<void> {
+    await this.state.migrate();
+    const { rows, active } = await this.state.load(this.names);
+    const row = (name: string, version: number) => rows.find((r) => r.name === name && r.version === version);
+    const lanes: Lane[] = [];
+    for (const [name, versions] of this.definitions) {
+      const target = versions[0]!;
+      const activeVersion = active.get(name);
+      if (activeVersion !== undefined && activeVersion > target.version) {
+        throw new Error(`Projector ${name}: version ${activeVersion} is active in the database but the newest definition given is version ${target.version}. Deploy version ${activeVersion} or newer, or rebuild.`);
+      }
+      if (activeVersion === undefined || activeVersion === target.version) {
+        lanes.push(await this.openLane(target, row(name, target.version), activeVersion === undefined));
+        this.active.set(name, target.version);
+        continue;
+      }
+      this.active.set(name, activeVersion);
+      const old = versions.find((p) => p.version === activeVersion);
+      const oldRow = row(name, activeVersion);
+      lanes.push(old ? await this.openLane(old, oldRow, false) : frozenLane(name, projectorSchema(this.db.schemaPrefix, name, activeVersion), activeVersion, oldRow));
+      lanes.push(await this.openLane(target, row(name, target.version), false, 'building'));
+      for (const skipped of versions.slice(1).filter((p) => p.version !== activeVersion)) {
+        this.logger.warn({ projector: name, version: skipped.version }, 'projector version ignored: neither the active nor the newest');
+      }
+    }
+    this.lanes = lanes;
+  }
+
+  /** A lane for a given definition: resumed from its row, or created with fresh tables (and made active if `activate`). */
+  private async openLane(projector: Projector, row: StateRow | undefined, activate: boolean, status: ProjectionStatus = 'catching-up'): Promise<Lane> {
+    const lane: Lane = {
+      name: projector.name,
+      version: projector.version,
+      schema: projectorSchema(this.db.schemaPrefix, projector.name, projector.version),
+      projector,
+      status,
+      position: row?.position,
+      // A failed projector is retried at each start: its code or its data may have been fixed since.
+      error: undefined,
+      loop: undefined,
+      stopRequested: false,
+      interrupt: undefined,
+      interrupted: Promise.resolve(),
+    };
+    if (!row) {
+      await this.db.transaction(async (tx) => {
+        await this.createTables(tx, lane, status);
+        if (activate) await this.state.activate(tx, lane.name, lane.version);
+      });
+      this.logger.info({ projector: lane.name, version: lane.version, schema: lane.schema }, status === 'building' ? 'building a new projector version' : 'new projector');
+    } else if (row.status !== status) {
+      await this.db.transaction((tx) => this.state.setStatus(tx, lane.name, lane.version, status));
+    }
+    return lane;
+  }
+
+  /** Fresh tables for the lane (whatever was in its schema is dropped) and a state row at no position. */
+  private async createTables(tx: ReadModelTx, lane: Lane, status: ProjectionStatus): Promise<void> {
+    await tx.exec(`DROP SCHEMA IF EXISTS ${lane.schema} CASCADE; CREATE SCHEMA ${lane.schema};`);
+    await tx.exec(lane.projector!.tables(lane.schema));
+    await this.state.reset(tx, lane.name, lane.version, status);
+  }
+
+  private launch(lane: Lane): void {
+    if (!lane.projector || lane.loop) return;
+    lane.stopRequested = false;
+    lane.loop = this.follow(lane).finally(() => (lane.loop = undefined));
+  }
+
+  private async halt(lane: Lane): Promise<void> {
+    lane.stopRequested = true;
+    lane.interrupt?.();
+    await lane.loop;
+  }
+
+  /** Follows the log until stopped (or, with `until`, until caught up), resubscribing after failures of the log or the database. */
+  private async follow(lane: Lane, until?: RunUntil): Promise<void> {
+    let delay = this.retryDelayMs;
+    while (!lane.stopRequested) {
+      try {
+        await this.followOnce(lane, until);
+        return;
+      } catch (error) {
+        if (error instanceof PoisonEventError || until) {
+          await this.fail(lane, error);
+          return;
+        }
+        if (lane.stopRequested) return;
+        lane.error = projectionError(error);
+        this.logger.warn({ projector: lane.name, version: lane.version, err: error, retryInMs: delay }, 'projector interrupted; resubscribing');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          lane.interrupt = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        lane.interrupt = undefined;
+        delay = Math.min(delay * 2, 30_000);
+        if (lane.stopRequested) return;
+        // A commit that failed on a lost connection may have committed: take the checkpoint from the database.
+        const stored = await this.state.load([lane.name]).catch(() => undefined);
+        const row = stored?.rows.find((r) => r.version === lane.version);
+        if (row) lane.position = row.position;
+      }
+    }
+  }
+
+  private async followOnce(lane: Lane, until?: RunUntil): Promise<void> {
+    const subscription = this.store.subscribeToAll({ after: lane.position, filter: lane.projector!.filter });
+    const buffer = new MessageBuffer<SubscriptionMessage>(this.batchSize, isCaughtUp);
+    let signal!: () => void;
+    lane.interrupted = new Promise((resolve) => (signal = resolve));
+    lane.interrupt = () => {
+      signal();
+      buffer.close();
+      void subscription.close();
+    };
+    const reading = (async () => {
+      try {
+        for await (const message of subscription) if (!(await buffer.push(message))) break;
+        buffer.end();
+      } catch (error) {
+        buffer.end(error);
+      }
+    })();
+    let caughtUp = false;
+    try {
+      while (!lane.stopRequested) {
+        // Catching up, batches are full; live, a batch is whatever has arrived.
+        const batch = await buffer.take(this.batchSize, !caughtUp);
+        if (!batch || lane.stopRequested) return;
+        const reachedHead = batch.some(isCaughtUp);
+        caughtUp ||= reachedHead;
+        await this.applyBatch(lane, batch, caughtUp, until);
+        if (reachedHead && lane.status === 'building') await this.switchTo(lane);
+        if (reachedHead && until) return;
+      }
+    } finally {
+      lane.interrupt = undefined;
+      buffer.close();
+      await subscription.close();
+      await reading;
+    }
+  }
+
+  /** Applies a batch and stores the checkpoint after it, in one transaction. */
+  private async applyBatch(lane: Lane, batch: SubscriptionMessage[], live: boolean, until?: RunUntil): Promise<void> {
+    const events = batch.flatMap((m) => (m.kind === 'event' ? [m.event] : []));
+    const position = batch.reduce((p, m) => later(p, messagePosition(m)), lane.position);
+    const status: ProjectionStatus = lane.status === 'building' ? 'building' : live ? 'live' : 'catching-up';
+    if (events.length === 0 && position === lane.position && status === lane.status) return;
+    try {
+      await this.commit(lane, events, position, status);
+    } catch (error) {
+      if (error instanceof PoisonEventError) await this.salvage(lane, batch, error.event);
+      throw error;
+    }
+    lane.position = position;
+    lane.status = status;
+    lane.error = undefined;
+    until?.onBatch(events.length, position);
+    this.notifyWaiters();
+    const paced = this.onBatch?.({ name: lane.name, version: lane.version, events: events.length, position, status });
+    if (paced) await Promise.race([paced, lane.interrupted]);
+  }
+
+  private async commit(lane: Lane, events: RecordedEvent[], position: Position | undefined, status: ProjectionStatus): Promise<void> {
+    const projector = lane.projector!;
+    await this.db.transaction(async (tx) => {
+      for (const event of events) {
+        try {
+          await projector.apply(tx, event, lane.schema);
+        } catch (error) {
+          throw new PoisonEventError(lane.name, lane.version, event, error);
+        }
+      }
+      await this.state.checkpoint(tx, lane.name, lane.version, position, status);
+    });
+  }
+
+  /** After a poison event, commits the part of its batch before it, so the checkpoint stops right in front of it. */
+  private async salvage(lane: Lane, batch: SubscriptionMessage[], poison: RecordedEvent): Promise<void> {
+    const before = batch.slice(0, batch.findIndex((m) => m.kind === 'event' && m.event === poison));
+    const position = before.reduce((p, m) => later(p, messagePosition(m)), lane.position);
+    if (position === lane.position) return;
+    try {
+      const events = before.flatMap((m) => (m.kind === 'event' ? [m.event] : []));
+      await this.commit(lane, events, position, lane.status);
+      lane.position = position;
+      this.notifyWaiters();
+    } catch (error) {
+      this.logger.warn({ projector: lane.name, version: lane.version, err: error }, 'could not re-apply the events before a poison event');
+    }
+  }
+
+  private async fail(lane: Lane, error: unknown): Promise<void> {
+    lane.status = 'failed';
+    lane.error = projectionError(error);
+    this.logger.error({ projector: lane.name, version: lane.version, error: lane.error }, 'projector stopped');
+    await this.db.transaction((tx) => this.state.setStatus(tx, lane.name, lane.version, 'failed', lane.error)).catch((cause: unknown) => {
+      this.logger.error({ projector: lane.name, version: lane.version, err: cause }, 'could not record the failure');
+    });
+    this.notifyWaiters();
+  }
+
+  /** Blue/green: the caught-up `lane` becomes the active version; the old one stops and its schema is dropped, in one transaction. */
+  private async switchTo(lane: Lane): Promise<void> {
+    const old = this.activeLane(lane.name);
+    if (old && old !== lane) await this.halt(old);
+    await this.db.transaction(async (tx) => {
+      await this.state.activate(tx, lane.name, lane.version);
+      await this.state.setStatus(tx, lane.name, lane.version, 'live');
+      if (old && old !== lane) {
+        await this.state.remove(tx, old.name, old.version);
+        await tx.exec(`DROP SCHEMA IF EXISTS ${old.schema} CASCADE`);
+      }
+    });
+    this.active.set(lane.name, lane.version);
+    lane.status = 'live';
+    if (old && old !== lane) this.lanes = this.lanes.filter((l) => l !== old);
+    this.logger.info({ projector: lane.name, version: lane.version, replaced: old?.version }, 'projector version switched');
+    this.notifyWaiters();
+  }
+
+  private notifyWaiters(): void {
+    for (const waiter of [...this.waiters]) {
+      const reached = waiter.check();
+      if (reached !== undefined) waiter.settle(reached, reached ? 'reached' : 'failed');
+    }
+  }
+
+  private activeLane(name: string): Lane | undefined {
+    const version = this.active.get(name);
+    return this.lanes.find((lane) => lane.name === name && lane.version === version);
+  }
+
+  private targetLane(name: string): Lane {
+    const version = this.definitions.get(name)![0]!.version;
+    return this.lanes.find((lane) => lane.name === name && lane.version === version)!;
+  }
+
+  private lanesOf(name: string): Lane[] {
+    return this.lanes.filter((lane) => lane.name === name);
+  }
+}
+
+function frozenLane(name: string, schema: string, version: number, row: StateRow | undefined): Lane {
+  return {
+    name,
+    version,
+    schema,
+    projector: undefined,
+    status: row?.status ?? 'live',
+    position: row?.position,
+    error: row?.error,
+    loop: undefined,
+    stopRequested: false,
+    interrupt: undefined,
+    interrupted: Promise.resolve(),
+  };
+}
+
+function lagOf(head: Position, position: Position | undefined): bigint {
+  const lag = head - (position ?? 0n);
+  return lag > 0n ? lag : 0n;
+}

@@ -1,0 +1,140 @@
+import type { ProjectionError } from './projection-error.js';
+import { projectorSchema, stateSchema } from './projector.js';
+import type { ReadModelDb, ReadModelTx } from './read-model-db.js';
+
+export type ProjectionStatus = 'catching-up' | 'live' | 'failed' | 'building';
+
+export interface StateRow {
+  name: string;
+  version: number;
+  /** Every event up to here is applied (or skipped by the filter); undefined before the first. */
+  position: bigint | undefined;
+  status: ProjectionStatus;
+  error: ProjectionError | undefined;
+  updatedAt: Date;
+}
+
+interface RawStateRow {
+  name: string;
+  version: number;
+  position: string | null;
+  status: ProjectionStatus;
+  error: ProjectionError | null;
+  updated_at: Date;
+}
+
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * The runtime's own tables, in schema `<prefix>canopy_projections`:
+ * `projection_state` (one row per (name, version) being kept: its checkpoint
+ * and status) and `projection_active` (the version queries read, per name).
+ */
+export class StateTables {
+  readonly schema: string;
+  private readonly state: string;
+  private readonly active: string;
+
+  constructor(private readonly db: ReadModelDb) {
+    this.schema = stateSchema(db.schemaPrefix);
+    this.state = `${this.schema}.projection_state`;
+    this.active = `${this.schema}.projection_active`;
+  }
+
+  async migrate(): Promise<void> {
+    // The lock serializes concurrent first starts (CREATE ... IF NOT EXISTS races on PostgreSQL).
+    await this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext(${literal(`canopy-projections-migrate:${this.schema}`)}))`);
+      await tx.exec(`
+CREATE SCHEMA IF NOT EXISTS ${this.schema};
+CREATE TABLE IF NOT EXISTS ${this.state} (
+  name text NOT NULL,
+  version int NOT NULL,
+  position bigint NULL,
+  status text NOT NULL CHECK (status IN ('catching-up', 'live', 'failed', 'building')),
+  error jsonb NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (name, version)
+);
+CREATE TABLE IF NOT EXISTS ${this.active} (
+  name text PRIMARY KEY,
+  version int NOT NULL,
+  switched_at timestamptz NOT NULL DEFAULT now()
+);`);
+    });
+  }
+
+  async load(names: readonly string[]): Promise<{ rows: StateRow[]; active: Map<string, number> }> {
+    const raw = await this.db.query<RawStateRow>(
+      `SELECT name, version, position::text AS position, status, error, updated_at FROM ${this.state} WHERE name = ANY ($1::text[]) ORDER BY name, version`,
+      [names],
+    );
+    const active = await this.db.query<{ name: string; version: number }>(`SELECT name, version FROM ${this.active} WHERE name = ANY ($1::text[])`, [names]);
+    return {
+      rows: raw.map((row) => ({
+        name: row.name,
+        version: Number(row.version),
+        position: row.position === null ? undefined : BigInt(row.position),
+        status: row.status,
+        error: row.error ?? undefined,
+        updatedAt: row.updated_at,
+      })),
+      active: new Map(active.map((row) => [row.name, Number(row.version)])),
+    };
+  }
+
+  /** The checkpoint (and status) of a projector, written in the transaction of the batch it covers. */
+  async checkpoint(tx: ReadModelTx, name: string, version: number, position: bigint | undefined, status: ProjectionStatus): Promise<void> {
+    await tx.query(`UPDATE ${this.state} SET position = $3::bigint, status = $4, error = NULL, updated_at = now() WHERE name = $1 AND version = $2`, [
+      name,
+      version,
+      position === undefined ? null : String(position),
+      status,
+    ]);
+  }
+
+  /** A fresh row: position none. */
+  async reset(tx: ReadModelTx, name: string, version: number, status: ProjectionStatus): Promise<void> {
+    await tx.query(
+      `INSERT INTO ${this.state} (name, version, position, status, error, updated_at) VALUES ($1, $2, NULL, $3, NULL, now())
+       ON CONFLICT (name, version) DO UPDATE SET position = NULL, status = EXCLUDED.status, error = NULL, updated_at = now()`,
+      [name, version, status],
+    );
+  }
+
+  async setStatus(tx: ReadModelTx, name: string, version: number, status: ProjectionStatus, error?: ProjectionError): Promise<void> {
+    await tx.query(`UPDATE ${this.state} SET status = $3, error = $4::jsonb, updated_at = now() WHERE name = $1 AND version = $2`, [
+      name,
+      version,
+      status,
+      error === undefined ? null : JSON.stringify(error),
+    ]);
+  }
+
+  async activate(tx: ReadModelTx, name: string, version: number): Promise<void> {
+    await tx.query(
+      `INSERT INTO ${this.active} (name, version, switched_at) VALUES ($1, $2, now())
+       ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, switched_at = now()`,
+      [name, version],
+    );
+  }
+
+  async remove(tx: ReadModelTx, name: string, version: number): Promise<void> {
+    await tx.query(`DELETE FROM ${this.state} WHERE name = $1 AND version = $2`, [name, version]);
+  }
+}
+
+/**
+ * The schema queries of projector `name` must read now, for a process that
+ * does not run the projectors itself; undefined before its first start.
+ */
+export async function readActiveSchema(db: ReadModelDb, name: string): Promise<string | undefined> {
+  const rows = await db.query<{ version: number }>(`SELECT version FROM ${stateSchema(db.schemaPrefix)}.projection_active WHERE name = $1`, [name]).catch((error: unknown) => {
+    // Before the runtime's first start the table does not exist (SQLSTATE 42P01).
+    if ((error as { code?: string }).code === '42P01') return [];
+    throw error;
+  });
+  return rows[0] === undefined ? undefined : projectorSchema(db.schemaPrefix, name, Number(rows[0].version));
+}

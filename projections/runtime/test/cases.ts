@@ -1,0 +1,322 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { EventStore } from '@canopy/eventstore';
+import { Registry } from 'prom-client';
+import { ProjectionRunner, type ProjectionRunnerOptions, type ReadModelDb } from '../src/index.js';
+import { appendEvents, countingProjector, eventually, expectedCounts, schemaExists, storedState, streamCounts } from './counting-projector.js';
+
+/** A log and a read-model database of their own, for one test. */
+export interface Backend {
+  /** Once per suite, before the first `open`. */
+  setup?(): Promise<void>;
+  teardown?(): Promise<void>;
+  open(): Promise<{ store: EventStore; db: ReadModelDb; close(): Promise<void> }>;
+}
+
+/**
+ * The runtime's core behaviour, run against PGlite (runner.test.ts) and
+ * PostgreSQL (runner.postgres.test.ts).
+ */
+export function runtimeCases(backend: Backend): void {
+  let opened: { store: EventStore; db: ReadModelDb; close(): Promise<void> } | undefined;
+  const runners: ProjectionRunner[] = [];
+  const open = async () => (opened = await backend.open());
+  const runner = (options: Omit<ProjectionRunnerOptions, 'store' | 'db'>) => {
+    const created = new ProjectionRunner({ store: opened!.store, db: opened!.db, ...options });
+    runners.push(created);
+    return created;
+  };
+
+  beforeAll(async () => {
+    await backend.setup?.();
+  });
+  afterAll(async () => {
+    await backend.teardown?.();
+  });
+  afterEach(async () => {
+    for (const r of runners.splice(0)) await r.stop();
+    await opened?.close();
+    opened = undefined;
+  });
+
+  describe('catch-up and live', () => {
+    it('applies history in full batches, one transaction each, then live events as they come', async () => {
+      const { store, db } = await open();
+      const head = await appendEvents(store, 1200);
+      const counts = countingProjector();
+      const r = runner({ projectors: [counts], batchSize: 500 });
+      await r.start();
+      expect(await r.waitFor('all', head, 15_000)).toBe(true);
+      expect(counts.applied).toBe(1200);
+      // 500 + 500 + 200: catching up, a batch waits to be full unless history ends.
+      expect(counts.transactions.size).toBe(3);
+      expect(await streamCounts(db, r.activeSchema('counts'))).toEqual(await expectedCounts(store));
+      expect(await storedState(db, 'counts')).toEqual([{ version: 1, position: String(head), status: 'live', error: null }]);
+
+      // Live: each append is applied without waiting for a batch to fill.
+      for (let i = 0; i < 5; i++) {
+        const { position } = await store.append('live-1', [{ type: 'Counted', data: { i } }]);
+        expect(await r.waitFor(['counts'], position, 5_000)).toBe(true);
+      }
+      expect((await streamCounts(db, r.activeSchema('counts')))['live-1']).toBe(5);
+      expect(counts.applied).toBe(1205);
+    });
+
+    it('stores the checkpoint with the writes: stopped between batches, a new runner resumes and counts stay exact', async () => {
+      const { store, db } = await open();
+      const head = await appendEvents(store, 2000);
+      const first = countingProjector();
+      let batches = 0;
+      let stopped!: Promise<void>;
+      const r1 = runner({
+        projectors: [first],
+        batchSize: 300,
+        onBatch: () => {
+          if (++batches === 2) stopped = r1.stop();
+        },
+      });
+      await r1.start();
+      await eventually(() => stopped !== undefined);
+      await stopped;
+      const [afterStop] = await storedState(db, 'counts');
+      expect(afterStop!.position).toBe('600');
+      const partial = await streamCounts(db, r1.activeSchema('counts'));
+      expect(Object.values(partial).reduce((a, b) => a + b, 0)).toBe(600);
+
+      const second = countingProjector();
+      const r2 = runner({ projectors: [second], batchSize: 300 });
+      await r2.start();
+      expect(await r2.waitFor('all', head, 15_000)).toBe(true);
+      expect(second.applied).toBe(1400);
+      expect(await streamCounts(db, r2.activeSchema('counts'))).toEqual(await expectedCounts(store));
+    });
+
+    it('a checkpoint from a filtered subscription moves the stored position past events the projector skips', async () => {
+      const { store, db } = await open();
+      await appendEvents(store, 300);
+      await store.append('rare-1', [{ type: 'Rare', data: {} }]);
+      const head = await appendEvents(store, 300);
+      const rare = countingProjector({ name: 'rare', filter: { eventTypes: ['Rare'] } });
+      const r = runner({ projectors: [rare] });
+      await r.start();
+      expect(await r.waitFor(['rare'], head, 10_000)).toBe(true);
+      expect(rare.applied).toBe(1);
+      expect((await storedState(db, 'rare'))[0]!.position).toBe(String(head));
+      // Live, too: an append the filter skips still moves the checkpoint.
+      const { position } = await store.append('item-0', [{ type: 'Counted', data: {} }]);
+      expect(await r.waitFor(['rare'], position, 5_000)).toBe(true);
+      await r.stop();
+      expect((await storedState(db, 'rare'))[0]!.position).toBe(String(position));
+    });
+  });
+
+  describe('poison events', () => {
+    it('stop only the projector that cannot apply them, with an error naming the event, in health()', async () => {
+      const { store, db } = await open();
+      await appendEvents(store, 120);
+      const poison = await store.append('bad-stream', [{ type: 'Unreadable', data: { broken: true } }]);
+      const head = await appendEvents(store, 100);
+      const [poisonEvent] = await collectStream(store, 'bad-stream');
+      const fragile = countingProjector({ name: 'fragile', poison: (e) => e.type === 'Unreadable' });
+      const sturdy = countingProjector({ name: 'sturdy' });
+      const r = runner({ projectors: [fragile, sturdy], batchSize: 50 });
+      await r.start();
+
+      expect(await r.waitFor(['sturdy'], head, 10_000)).toBe(true);
+      const started = Date.now();
+      expect(await r.waitFor(['fragile'], head, 10_000)).toBe(false);
+      expect(await r.waitFor('all', head, 10_000)).toBe(false);
+      expect(Date.now() - started).toBeLessThan(1_000);
+
+      const health = await r.health();
+      const failed = health.find((h) => h.name === 'fragile')!;
+      expect(failed.status).toBe('failed');
+      // The events before the poison one are kept: the checkpoint stops right in front of it.
+      expect(failed.position).toBe(poison.position - 1n);
+      expect(failed.lag).toBe(head - poison.position + 1n);
+      expect(failed.error?.event).toEqual({ id: poisonEvent!.id, stream: 'bad-stream', revision: '0', position: String(poison.position), type: 'Unreadable' });
+      expect(failed.error?.message).toContain(poisonEvent!.id);
+      expect(failed.error?.message).toContain('cannot handle Unreadable');
+      expect(health.find((h) => h.name === 'sturdy')).toMatchObject({ status: 'live', position: head, lag: 0n, error: undefined });
+      const [stored] = await storedState(db, 'fragile');
+      expect(stored).toMatchObject({ status: 'failed', position: String(poison.position - 1n) });
+      expect((stored!.error as { event: { id: string } }).event.id).toBe(poisonEvent!.id);
+      expect(Object.values(await streamCounts(db, r.activeSchema('fragile'))).reduce((a, b) => a + b, 0)).toBe(120);
+
+      // The others go on.
+      const { position } = await store.append('after', [{ type: 'Counted', data: {} }]);
+      expect(await r.waitFor(['sturdy'], position, 5_000)).toBe(true);
+      expect((await r.health()).find((h) => h.name === 'fragile')!.status).toBe('failed');
+    });
+
+    it('roll back their batch and are retried at the next start: nothing applied twice, nothing lost', async () => {
+      const { store, db } = await open();
+      const head = await appendEvents(store, 1000);
+      // Dies in the middle of a batch (as a crash would: the transaction never commits).
+      const r1 = runner({ projectors: [countingProjector({ poison: (e) => e.position === 730n })], batchSize: 200 });
+      await r1.start();
+      expect(await r1.waitFor('all', head, 10_000)).toBe(false);
+      await r1.stop();
+      expect((await storedState(db, 'counts'))[0]).toMatchObject({ status: 'failed', position: '729' });
+
+      const fixed = countingProjector();
+      const r2 = runner({ projectors: [fixed], batchSize: 200 });
+      await r2.start();
+      expect(await r2.waitFor('all', head, 10_000)).toBe(true);
+      expect(fixed.applied).toBe(271);
+      expect(await streamCounts(db, r2.activeSchema('counts'))).toEqual(await expectedCounts(store));
+      expect((await storedState(db, 'counts'))[0]).toMatchObject({ status: 'live', error: null });
+    });
+  });
+
+  describe('waitFor', () => {
+    it('answers true once reached, false on timeout, and measures the wait and the lag', async () => {
+      const { store } = await open();
+      const head = await appendEvents(store, 50);
+      const registry = new Registry();
+      const r = runner({ projectors: [countingProjector()], registry });
+      await r.start();
+      expect(await r.waitFor('all', head, 5_000)).toBe(true);
+
+      const started = Date.now();
+      expect(await r.waitFor(['counts'], head + 1n, 150)).toBe(false);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+
+      const pending = r.waitFor(['counts'], head + 1n, 5_000);
+      await store.append('late', [{ type: 'Counted', data: {} }]);
+      expect(await pending).toBe(true);
+      expect(() => r.waitFor(['nope'], 1n, 10)).toThrow('Unknown projector nope');
+
+      const metrics = await registry.metrics();
+      expect(metrics).toContain('canopy_projection_wait_seconds_count{outcome="reached"} 2');
+      expect(metrics).toContain('canopy_projection_wait_seconds_count{outcome="timeout"} 1');
+      expect(metrics).toContain('canopy_projection_lag_events{projector="counts",version="1"} 0');
+    });
+  });
+
+  describe('blue/green', () => {
+    it('builds a new version beside the active one, then switches and drops the old schema', async () => {
+      const { store, db } = await open();
+      const head = await appendEvents(store, 1000);
+      const v1 = countingProjector();
+      const r1 = runner({ projectors: [v1] });
+      await r1.start();
+      expect(await r1.waitFor('all', head, 10_000)).toBe(true);
+      await r1.stop();
+      const v1Schema = r1.activeSchema('counts');
+
+      // Version 2 is held after its first batch, so the test can look at the build.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let v2Batches = 0;
+      const v2 = countingProjector({ version: 2 });
+      const r2 = runner({
+        projectors: [countingProjector(), v2],
+        batchSize: 100,
+        onBatch: (batch) => (batch.version === 2 && ++v2Batches === 1 ? held : undefined),
+      });
+      await r2.start();
+      await eventually(() => v2Batches === 1);
+      expect(r2.activeSchema('counts')).toBe(v1Schema);
+      const building = await r2.health();
+      expect(building.map((h) => [h.version, h.active, h.status])).toEqual([
+        [1, true, 'live'],
+        [2, false, 'building'],
+      ]);
+      expect(building[1]!.position).toBe(100n);
+
+      // Queries keep reading v1, which stays live meanwhile.
+      const { position } = await store.append('during-build', [{ type: 'Counted', data: {} }]);
+      expect(await r2.waitFor(['counts'], position, 5_000)).toBe(true);
+      expect((await streamCounts(db, r2.activeSchema('counts')))['during-build']).toBe(1);
+
+      release();
+      await eventually(() => r2.activeSchema('counts') !== v1Schema);
+      expect(r2.activeSchema('counts')).toBe(`${db.schemaPrefix}rm_counts_v2`);
+      expect(await schemaExists(db, v1Schema)).toBe(false);
+      expect(await r2.waitFor(['counts'], position, 5_000)).toBe(true);
+      expect(await streamCounts(db, r2.activeSchema('counts'))).toEqual(await expectedCounts(store));
+      expect((await r2.health()).map((h) => [h.version, h.active, h.status])).toEqual([[2, true, 'live']]);
+      expect(await storedState(db, 'counts')).toMatchObject([{ version: 2, status: 'live' }]);
+
+      const live = await r2.checksum('counts');
+      expect(live.tables.map((t) => t.table)).toEqual(['stream_counts', 'type_counts']);
+      await r2.rebuild('counts');
+      const rebuilt = await r2.checksum('counts');
+      expect(rebuilt.checksum).toBe(live.checksum);
+      expect(rebuilt.position).toBe(live.position);
+    });
+
+    it('resumes a build interrupted by a restart from its own checkpoint', async () => {
+      const { store, db } = await open();
+      const head = await appendEvents(store, 600);
+      const r1 = runner({ projectors: [countingProjector()] });
+      await r1.start();
+      expect(await r1.waitFor('all', head, 10_000)).toBe(true);
+      await r1.stop();
+
+      let stopped!: Promise<void>;
+      const r2 = runner({
+        projectors: [countingProjector({ version: 2 })],
+        batchSize: 100,
+        onBatch: (batch) => {
+          if (batch.version === 2 && batch.position === 200n) stopped = r2.stop();
+        },
+      });
+      await r2.start();
+      await eventually(() => stopped !== undefined);
+      await stopped;
+      expect(await storedState(db, 'counts')).toMatchObject([
+        { version: 1, status: 'live', position: String(head) },
+        { version: 2, status: 'building', position: '200' },
+      ]);
+
+      // Only v2 given: v1 is no longer updated, but queries read it until the switch.
+      const v2 = countingProjector({ version: 2 });
+      const r3 = runner({ projectors: [v2], batchSize: 100 });
+      await r3.start();
+      await eventually(() => r3.activeSchema('counts').endsWith('_v2'));
+      expect(v2.applied).toBe(400);
+      expect(await streamCounts(db, r3.activeSchema('counts'))).toEqual(await expectedCounts(store));
+      expect(await schemaExists(db, `${db.schemaPrefix}rm_counts_v1`)).toBe(false);
+    });
+  });
+
+  describe('rebuild and checksum', () => {
+    it('rebuilds from zero to the same checksum as the live projector, reporting progress', async () => {
+      const { store } = await open();
+      await appendEvents(store, 1500, { streams: 7 });
+      const r = runner({ projectors: [countingProjector(), countingProjector({ name: 'other', version: 3 })], batchSize: 250 });
+      await r.start();
+      const head = await appendEvents(store, 100, { prefix: 'late' });
+      expect(await r.waitFor('all', head, 10_000)).toBe(true);
+      const live = await r.checksum('counts');
+      const otherLive = await r.checksum('other');
+      expect(live.position).toBe(head);
+      expect(live.tables).toEqual([{ table: 'stream_counts', rows: 9, md5: expect.stringMatching(/^[0-9a-f]{32}$/) }]);
+
+      const progress: { events: number; eventsPerSecond: number }[] = [];
+      const [result] = await r.rebuild('counts', { onProgress: (p) => progress.push(p) });
+      expect(result).toMatchObject({ name: 'counts', version: 1, events: 1600, position: head, head });
+      expect(progress.length).toBeGreaterThanOrEqual(2);
+      expect(progress.at(-1)!.events).toBe(1600);
+      expect(progress.every((p) => p.eventsPerSecond > 0)).toBe(true);
+      const rebuilt = await r.checksum('counts');
+      expect(rebuilt).toEqual(live);
+
+      // All of them; the runner goes on live afterwards.
+      const all = await r.rebuild();
+      expect(all.map((x) => x.name)).toEqual(['counts', 'other']);
+      expect((await r.checksum('counts')).checksum).toBe(live.checksum);
+      expect(await r.checksum('other')).toEqual(otherLive);
+      const { position } = await store.append('after-rebuild', [{ type: 'Counted', data: {} }]);
+      expect(await r.waitFor('all', position, 5_000)).toBe(true);
+      expect((await r.checksum('counts')).checksum).not.toBe(live.checksum);
+    });
+  });
+}
+
+async function collectStream(store: EventStore, stream: string) {
+  const events = [];
+  for await (const event of store.readStream(stream)) events.push(event);
+  return events;
+}
