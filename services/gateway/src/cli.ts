@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { EventLog, openEventStore } from '@canopy/eventstore';
+import { canopyEventRegistry } from '@canopy/schema';
+import { streamHistory, workspaceHistory, type HistoryEntry, type HistoryFilter } from '@canopy/workspaces';
 import { AuthConfigError, authSettingsFromEnv, mintToken, parseTtl, resolveAuthConfig } from './auth/index.js';
+import { ConfigError, loadConfig } from './config.js';
+import { DataDirInUse, lockDataDir } from './data-dir-lock.js';
 
 const USAGE = `Usage: canopy token --user <id> [--name <display name>] [--email <address>] [--ttl <duration>]
+       canopy history (--workspace <id> | --stream <name>) [--since <time>] [--until <time>] [--actor <id>] [--json]
 
 Mints a bearer token for the Canopy API and prints it alone on stdout:
   TOKEN=$(npx canopy token --user alice@example.com)
@@ -17,7 +23,17 @@ Signs with CANOPY_JWT_SECRET when set, else with the development secret in
 $CANOPY_DATA_DIR/dev-jwt-secret (default .canopy/data), created if missing: the
 same secret the server uses. Issuer and audience: CANOPY_JWT_ISSUER and
 CANOPY_JWT_AUDIENCE (default canopy). Not available with CANOPY_JWKS_URL: tokens
-then come from the identity provider.`;
+then come from the identity provider.
+
+history prints the events of a workspace (its own stream and its
+organization's events about it: created, renamed, deleted) or of any stream,
+oldest first: when, log position, stream and revision, type, who, and what.
+  --since / --until  ISO 8601 times (recorded at or after / before)
+  --actor            only the events this user caused
+  --json             one JSON object per line, for machines
+Reads the log the server is configured with (same CANOPY_* variables). An
+embedded log (the default) can be read only while the server is stopped.
+Secret values never appear: only their keys.`;
 
 /** Exit code 2: the command line or the configuration is wrong. */
 class UsageError extends Error {}
@@ -63,18 +79,75 @@ async function token(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   process.stderr.write(`Token for ${values.user}, valid until ${expires}, signed with ${signedWith}. Send it as: Authorization: Bearer <token>\n`);
 }
 
+async function history(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  let values: { workspace?: string | undefined; stream?: string | undefined; since?: string | undefined; until?: string | undefined; actor?: string | undefined; json?: boolean | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        workspace: { type: 'string' },
+        stream: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        actor: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) throw new UsageError('');
+  if ((values.workspace === undefined) === (values.stream === undefined)) throw new UsageError('history needs one of --workspace <id> or --stream <name>.');
+  const filter: HistoryFilter = { since: time('--since', values.since), until: time('--until', values.until), actor: values.actor };
+  const config = loadConfig(env);
+  const release = config.embeddedDatabases ? await lockDataDir(config.dataDir) : async () => {};
+  try {
+    const opened = await openEventStore(config.eventStore);
+    try {
+      const log = new EventLog(opened.store, canopyEventRegistry());
+      const entries = values.workspace !== undefined ? await workspaceHistory(log, values.workspace, filter) : await streamHistory(log, values.stream!, filter);
+      for (const entry of entries) process.stdout.write(`${values.json ? asJson(entry) : asLine(entry)}\n`);
+      process.stderr.write(`${entries.length} event${entries.length === 1 ? '' : 's'} from ${opened.description}\n`);
+    } finally {
+      await opened.close();
+    }
+  } finally {
+    await release();
+  }
+}
+
+function time(option: string, text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`${option} must be an ISO 8601 time such as 2026-11-23 or 2026-11-23T18:00:00Z; got "${text}".`);
+  return date;
+}
+
+function asJson(entry: HistoryEntry): string {
+  return JSON.stringify({ ...entry, position: String(entry.position), revision: String(entry.revision), recordedAt: entry.recordedAt.toISOString() });
+}
+
+function asLine(entry: HistoryEntry): string {
+  const data = JSON.stringify(entry.data);
+  return `${entry.recordedAt.toISOString()}  #${entry.position}  ${entry.stream}@${entry.revision}  ${entry.type}  by ${entry.actor ?? 'unknown'}  ${data.length > 160 ? `${data.slice(0, 159)}…` : data}`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    if (command !== 'token') throw new UsageError(command === undefined || command === '--help' || command === '-h' ? '' : `Unknown command "${command}".`);
-    await token(rest, process.env);
+    if (command === 'token') await token(rest, process.env);
+    else if (command === 'history') await history(rest, process.env);
+    else throw new UsageError(command === undefined || command === '--help' || command === '-h' ? '' : `Unknown command "${command}".`);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`${error.message ? `canopy: ${error.message}\n\n` : ''}${USAGE}\n`);
       return 2;
     }
-    if (error instanceof AuthConfigError) {
+    if (error instanceof AuthConfigError || error instanceof ConfigError || error instanceof DataDirInUse) {
       process.stderr.write(`canopy: ${error.message}\n`);
       return 2;
     }

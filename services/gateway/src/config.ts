@@ -34,6 +34,8 @@ export interface Config {
   dataDir: string;
   auth: AuthSettings;
   maxBodyBytes: number;
+  /** Whether an embedded database (the log or the key store in PGlite) lives in dataDir: then one process at a time. */
+  embeddedDatabases: boolean;
 }
 
 export class ConfigError extends Error {
@@ -55,12 +57,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!embedded && !e.CANOPY_JWT_SECRET && !e.CANOPY_JWKS_URL) {
     throw new ConfigError(`CANOPY_JWT_SECRET or CANOPY_JWKS_URL is required when CANOPY_EVENTSTORE=${e.CANOPY_EVENTSTORE}: the development secret is for the embedded modes only.`);
   }
+  const eventStore = eventStoreConfig(e);
+  const keyStore: KeyStoreConfig = e.CANOPY_POSTGRES_URL ? { kind: 'postgres', url: e.CANOPY_POSTGRES_URL, schema: e.CANOPY_POSTGRES_SCHEMA } : { kind: 'pglite', dataDir: join(e.CANOPY_DATA_DIR, 'keys') };
   return {
     host: e.HOST,
     port: e.PORT,
     logLevel: e.CANOPY_LOG_LEVEL,
-    eventStore: eventStoreConfig(e),
-    keyStore: e.CANOPY_POSTGRES_URL ? { kind: 'postgres', url: e.CANOPY_POSTGRES_URL, schema: e.CANOPY_POSTGRES_SCHEMA } : { kind: 'pglite', dataDir: join(e.CANOPY_DATA_DIR, 'keys') },
+    eventStore,
+    keyStore,
+    embeddedDatabases: 'dataDir' in eventStore || keyStore.kind === 'pglite',
     masterKey: e.CANOPY_MASTER_KEY,
     dataDir: e.CANOPY_DATA_DIR,
     auth: { jwtSecret: e.CANOPY_JWT_SECRET, jwksUrl: e.CANOPY_JWKS_URL, issuer: e.CANOPY_JWT_ISSUER, audience: e.CANOPY_JWT_AUDIENCE, dataDir: e.CANOPY_DATA_DIR },

@@ -5,10 +5,11 @@ import { EventLog, openEventStore, type EventStore } from '@canopy/eventstore';
 import { loadOrCreateDevMasterKey, openKeyStore, parseMasterKey } from '@canopy/keystore';
 import { canopyEventRegistry } from '@canopy/schema';
 import { buildWorkspacesSchema, startWorkspacesService } from '@canopy/workspaces';
-import { createAuthenticator, resolveAuthConfig } from './auth/index.js';
+import { createAuthenticator, resolveAuthConfig, type AuthConfig } from './auth/index.js';
 import type { Config } from './config.js';
 import { createGraphQLHandler } from './graphql-endpoint.js';
 import { createHttpServer } from './http-server.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { createMetrics } from './metrics.js';
 
 export interface RunningGateway {
@@ -29,6 +30,16 @@ export async function startGateway(config: Config, logger: Logger = pino({ level
         'Set CANOPY_JWT_SECRET (32 bytes or more) or CANOPY_JWKS_URL for any shared or production deployment. Mint a token: npx canopy token --user <id>',
     );
   }
+  const releaseDataDir = config.embeddedDatabases ? await lockDataDir(config.dataDir) : async () => {};
+  try {
+    return await serve(config, logger, authConfig, releaseDataDir);
+  } catch (error) {
+    await releaseDataDir();
+    throw error;
+  }
+}
+
+async function serve(config: Config, logger: Logger, authConfig: AuthConfig, releaseDataDir: () => Promise<void>): Promise<RunningGateway> {
   const masterKey = await resolveMasterKey(config, logger);
 
   const log = await openEventStore(config.eventStore);
@@ -63,6 +74,7 @@ export async function startGateway(config: Config, logger: Logger = pino({ level
       await service.close();
       await keys.close();
       await log.close();
+      await releaseDataDir();
       logger.info('canopy stopped');
     },
   };

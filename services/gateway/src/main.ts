@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { isCanopyError } from '@canopy/schema';
 import { AuthConfigError } from './auth/index.js';
 import { ConfigError, loadConfig } from './config.js';
+import { DataDirInUse } from './data-dir-lock.js';
 import { startGateway } from './gateway.js';
 
 try {
@@ -24,7 +25,7 @@ try {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof AuthConfigError || isCanopyError(error, 'BAD_USER_INPUT')) {
+  if (error instanceof ConfigError || error instanceof AuthConfigError || error instanceof DataDirInUse || isCanopyError(error, 'BAD_USER_INPUT')) {
     console.error(error.message);
     process.exit(2);
   }

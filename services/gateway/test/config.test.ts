@@ -11,6 +11,7 @@ describe('configuration from the environment', () => {
       keyStore: { kind: 'pglite', dataDir: '.canopy/data/keys' },
       masterKey: undefined,
       dataDir: '.canopy/data',
+      embeddedDatabases: true,
       auth: { jwtSecret: undefined, jwksUrl: undefined, issuer: 'canopy', audience: 'canopy', dataDir: '.canopy/data' },
       maxBodyBytes: 1024 * 1024,
     });
@@ -21,6 +22,8 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig(postgres)).toThrow(/CANOPY_MASTER_KEY is required/);
     expect(() => loadConfig({ ...postgres, CANOPY_MASTER_KEY: 'k' })).toThrow(/CANOPY_JWT_SECRET or CANOPY_JWKS_URL is required/);
     expect(loadConfig({ ...postgres, CANOPY_MASTER_KEY: 'k', CANOPY_JWKS_URL: 'https://idp/jwks' }).keyStore).toEqual({ kind: 'postgres', url: 'postgres://u@db/canopy', schema: 'public' });
+    // Nothing embedded in the data directory: several processes may share the configuration.
+    expect(loadConfig({ ...postgres, CANOPY_MASTER_KEY: 'k', CANOPY_JWKS_URL: 'https://idp/jwks' }).embeddedDatabases).toBe(false);
   });
 
   it('opens PostgreSQL when asked, with the URL and schema', () => {

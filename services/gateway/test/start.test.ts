@@ -66,6 +66,19 @@ describe('npm start: the process as a user starts it', () => {
     }
   });
 
+  it('lets one process at a time use an embedded data directory, and takes it over at once after a crash', async () => {
+    const first = await start({ CANOPY_DATA_DIR: dataDir });
+    await expect(start({ CANOPY_DATA_DIR: dataDir })).rejects.toThrow(new RegExp(`exited with 2[\\s\\S]*in use by process ${first.child.pid}`));
+    await new Promise((resolve) => {
+      first.child.once('exit', resolve);
+      first.child.kill('SIGKILL');
+    });
+    const second = await start({ CANOPY_DATA_DIR: dataDir });
+    expect(await stop(second.child)).toBe(0);
+    // A clean stop leaves the directory free.
+    expect(await stop((await start({ CANOPY_DATA_DIR: dataDir })).child)).toBe(0);
+  });
+
   it('refuses to start on a wrong setting, naming the variable', async () => {
     await expect(start({ CANOPY_EVENTSTORE: 'mongodb' })).rejects.toThrow(/exited with 2[\s\S]*CANOPY_EVENTSTORE/);
   });

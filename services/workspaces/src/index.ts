@@ -10,5 +10,6 @@ export { Directory, effectiveRole, type WorkspaceView } from './app/directory.js
 export { WorkspaceQueries } from './app/queries.js';
 export { startWorkspacesService, type WorkspacesService } from './app/service.js';
 export { organizationStream, workspaceStream } from './app/streams.js';
+export { streamHistory, workspaceHistory, type HistoryEntry, type HistoryFilter } from './app/history.js';
 export { buildWorkspacesSchema } from './graphql/schema.js';
 export type { WorkspacesContext } from './graphql/context.js';
