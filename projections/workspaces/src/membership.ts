@@ -1,0 +1,140 @@
+import type { Projector, ReadModelTx } from '@canopy/projections';
+import type { WorkspaceRole } from '@canopy/schema';
+import { decode, workspaceStreams } from './events.js';
+import { applyOrganizationEvent, organizationTables } from './organizations.js';
+
+/**
+ * Who has which role in which workspace, per organization: the permission
+ * checks' read model. A user's effective role in a workspace is `owner` when
+ * they own its organization, else their explicit member role (as the
+ * domain's `effectiveRole`). Deleted workspaces keep their row, flagged.
+ */
+export const membershipProjector: Projector = {
+  name: 'membership',
+  version: 1,
+  filter: workspaceStreams,
+  tables: (s) => `
+    ${organizationTables(s)}
+    CREATE TABLE ${s}.workspaces (
+      id text PRIMARY KEY,
+      organization_id text NOT NULL,
+      name text NOT NULL,
+      kind text NOT NULL,
+      stage text,
+      deleted boolean NOT NULL DEFAULT false
+    );
+    CREATE INDEX workspaces_by_organization ON ${s}.workspaces (organization_id) WHERE NOT deleted;
+    CREATE TABLE ${s}.members (
+      workspace_id text NOT NULL,
+      user_id text NOT NULL,
+      role text NOT NULL,
+      PRIMARY KEY (workspace_id, user_id)
+    );
+    CREATE INDEX members_by_user ON ${s}.members (user_id, workspace_id);
+  `,
+  async apply(tx, recorded, s) {
+    const event = decode(recorded);
+    switch (event.type) {
+      case 'OrganizationCreated': {
+        await applyOrganizationEvent(tx, s, event);
+        const { organizationId, defaultWorkspace } = event.data;
+        await tx.query(`INSERT INTO ${s}.workspaces (id, organization_id, name, kind, stage) VALUES ($1, $2, $3, 'default', NULL)`, [
+          defaultWorkspace.workspaceId,
+          organizationId,
+          defaultWorkspace.name,
+        ]);
+        return;
+      }
+      case 'OrganizationOwnerAdded':
+      case 'OrganizationOwnerRemoved':
+        await applyOrganizationEvent(tx, s, event);
+        return;
+      case 'WorkspaceCreated': {
+        const { organizationId, workspaceId, name, kind, stage } = event.data;
+        await tx.query(`INSERT INTO ${s}.workspaces (id, organization_id, name, kind, stage) VALUES ($1, $2, $3, $4, $5)`, [workspaceId, organizationId, name, kind, stage]);
+        return;
+      }
+      case 'WorkspaceRenamed':
+        await tx.query(`UPDATE ${s}.workspaces SET name = $2 WHERE id = $1`, [event.data.workspaceId, event.data.name]);
+        return;
+      case 'WorkspaceClosed':
+      case 'WorkspaceDeleted':
+        await markDeleted(tx, s, event.data.workspaceId);
+        return;
+      case 'MemberAdded':
+      case 'MemberRoleChanged':
+        await tx.query(
+          `INSERT INTO ${s}.members (workspace_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
+          [event.data.workspaceId, event.data.userId, event.data.role],
+        );
+        return;
+      case 'MemberRemoved':
+        await tx.query(`DELETE FROM ${s}.members WHERE workspace_id = $1 AND user_id = $2`, [event.data.workspaceId, event.data.userId]);
+        return;
+      default:
+        return;
+    }
+  },
+};
+
+/** Closing (first step) and deleting (second step) both end every role in the workspace. */
+async function markDeleted(tx: ReadModelTx, s: string, workspaceId: string): Promise<void> {
+  await tx.query(`UPDATE ${s}.workspaces SET deleted = true WHERE id = $1`, [workspaceId]);
+  await tx.query(`DELETE FROM ${s}.members WHERE workspace_id = $1`, [workspaceId]);
+}
+
+export interface MembershipWorkspace {
+  workspaceId: string;
+  organizationId: string;
+  name: string;
+  kind: 'default' | 'project' | 'environment';
+  stage: string | null;
+  role: WorkspaceRole;
+  /** How the role is held: as an owner of the organization, or as an explicit member. */
+  source: 'organization-owner' | 'explicit';
+}
+
+const ROLE = `CASE WHEN o.user_id IS NOT NULL THEN 'owner' ELSE m.role END`;
+
+/**
+ * The user's effective role in each of `workspaceIds` that is live and where
+ * they hold one, in one SQL statement (for a DataLoader batching a request's
+ * permission checks). Workspaces missing from the map: no role, or no such
+ * live workspace.
+ */
+export async function effectiveRoles(db: ReadModelTx, schema: string, userId: string, workspaceIds: readonly string[]): Promise<Map<string, WorkspaceRole>> {
+  if (workspaceIds.length === 0) return new Map();
+  const rows = await db.query<{ id: string; role: WorkspaceRole }>(
+    `SELECT w.id, ${ROLE} AS role
+       FROM ${schema}.workspaces w
+       LEFT JOIN ${schema}.organization_owners o ON o.organization_id = w.organization_id AND o.user_id = $1
+       LEFT JOIN ${schema}.members m ON m.workspace_id = w.id AND m.user_id = $1
+      WHERE w.id = ANY($2::text[]) AND NOT w.deleted AND (o.user_id IS NOT NULL OR m.role IS NOT NULL)`,
+    [userId, [...new Set(workspaceIds)]],
+  );
+  return new Map(rows.map((row) => [row.id, row.role]));
+}
+
+/** The live workspaces the user holds a role in, by organization id then name (as `WorkspaceQueries.workspaces`). */
+export async function workspacesOf(db: ReadModelTx, schema: string, userId: string): Promise<MembershipWorkspace[]> {
+  const rows = await db.query<{ id: string; organization_id: string; name: string; kind: MembershipWorkspace['kind']; stage: string | null; role: WorkspaceRole; owner: boolean }>(
+    `SELECT w.id, w.organization_id, w.name, w.kind, w.stage, ${ROLE} AS role, o.user_id IS NOT NULL AS owner
+       FROM ${schema}.workspaces w
+       LEFT JOIN ${schema}.organization_owners o ON o.organization_id = w.organization_id AND o.user_id = $1
+       LEFT JOIN ${schema}.members m ON m.workspace_id = w.id AND m.user_id = $1
+      WHERE NOT w.deleted
+        AND (w.organization_id IN (SELECT organization_id FROM ${schema}.organization_owners WHERE user_id = $1)
+          OR w.id IN (SELECT workspace_id FROM ${schema}.members WHERE user_id = $1))
+      ORDER BY w.organization_id COLLATE "C", w.name COLLATE "C"`,
+    [userId],
+  );
+  return rows.map((row) => ({
+    workspaceId: row.id,
+    organizationId: row.organization_id,
+    name: row.name,
+    kind: row.kind,
+    stage: row.stage,
+    role: row.role,
+    source: row.owner ? 'organization-owner' : 'explicit',
+  }));
+}

@@ -1,0 +1,185 @@
+import type { Projector, ReadModelTx } from '@canopy/projections';
+import type { Limits } from '@canopy/workspaces';
+import { decode, limitColumn, limitValue, workspaceStreams } from './events.js';
+
+/**
+ * Per workspace, namespace and cluster: the quota that should hold there.
+ * Limits are stored as integers (millicores, bytes); NULL stands for
+ * `unlimited`. A namespace's quota on a cluster is its override for that
+ * cluster, else its quota for every cluster, else none (the domain's
+ * `effectiveQuota`). `observed_quotas` is for what each cluster reports it
+ * actually has; nothing fills it yet.
+ */
+export const quotasProjector: Projector = {
+  name: 'quotas',
+  version: 1,
+  filter: workspaceStreams,
+  tables: (s) => `
+    CREATE TABLE ${s}.workspaces (
+      id text PRIMARY KEY,
+      organization_id text NOT NULL,
+      budget_cpu bigint,
+      budget_memory bigint,
+      deleted boolean NOT NULL DEFAULT false
+    );
+    CREATE TABLE ${s}.namespaces (
+      workspace_id text NOT NULL,
+      namespace text NOT NULL,
+      PRIMARY KEY (workspace_id, namespace)
+    );
+    CREATE TABLE ${s}.clusters (
+      workspace_id text NOT NULL,
+      cluster_id text NOT NULL,
+      name text NOT NULL,
+      PRIMARY KEY (workspace_id, cluster_id)
+    );
+    -- cluster_id NULL: the namespace's quota on every cluster; else its override on that cluster.
+    CREATE TABLE ${s}.namespace_quotas (
+      workspace_id text NOT NULL,
+      namespace text NOT NULL,
+      cluster_id text,
+      cpu bigint,
+      memory bigint
+    );
+    CREATE UNIQUE INDEX namespace_quotas_key ON ${s}.namespace_quotas (workspace_id, namespace, (coalesce(cluster_id, '')));
+    CREATE INDEX namespace_quotas_by_cluster ON ${s}.namespace_quotas (workspace_id, cluster_id);
+    -- What a cluster reports it actually has (not filled yet: cluster reports come later).
+    CREATE TABLE ${s}.observed_quotas (
+      workspace_id text NOT NULL,
+      namespace text NOT NULL,
+      cluster_id text NOT NULL,
+      cpu bigint,
+      memory bigint,
+      observed_at timestamptz NOT NULL,
+      PRIMARY KEY (workspace_id, namespace, cluster_id)
+    );
+  `,
+  async apply(tx, recorded, s) {
+    const event = decode(recorded);
+    switch (event.type) {
+      case 'OrganizationCreated':
+        await addWorkspace(tx, s, event.data.defaultWorkspace.workspaceId, event.data.organizationId);
+        return;
+      case 'WorkspaceCreated':
+        await addWorkspace(tx, s, event.data.workspaceId, event.data.organizationId);
+        return;
+      case 'WorkspaceClosed':
+      case 'WorkspaceDeleted': {
+        const id = event.data.workspaceId;
+        await tx.query(`UPDATE ${s}.workspaces SET deleted = true WHERE id = $1`, [id]);
+        for (const table of ['namespaces', 'clusters', 'namespace_quotas']) await tx.query(`DELETE FROM ${s}.${table} WHERE workspace_id = $1`, [id]);
+        return;
+      }
+      case 'WorkspaceBudgetSet':
+        await tx.query(`UPDATE ${s}.workspaces SET budget_cpu = $2, budget_memory = $3 WHERE id = $1`, [
+          event.data.workspaceId,
+          limitColumn(event.data.cpu),
+          limitColumn(event.data.memory),
+        ]);
+        return;
+      case 'ClusterAttached':
+        await tx.query(`INSERT INTO ${s}.clusters (workspace_id, cluster_id, name) VALUES ($1, $2, $3) ON CONFLICT (workspace_id, cluster_id) DO UPDATE SET name = EXCLUDED.name`, [
+          event.data.workspaceId,
+          event.data.clusterId,
+          event.data.name,
+        ]);
+        return;
+      case 'ClusterDetached':
+        // Detaching drops the cluster's overrides too (as the domain's evolve does).
+        await tx.query(`DELETE FROM ${s}.clusters WHERE workspace_id = $1 AND cluster_id = $2`, [event.data.workspaceId, event.data.clusterId]);
+        await tx.query(`DELETE FROM ${s}.namespace_quotas WHERE workspace_id = $1 AND cluster_id = $2`, [event.data.workspaceId, event.data.clusterId]);
+        return;
+      case 'NamespaceAdded':
+        await tx.query(`INSERT INTO ${s}.namespaces (workspace_id, namespace) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [event.data.workspaceId, event.data.namespace]);
+        return;
+      case 'NamespaceRemoved':
+        // Removing a namespace ends its quotas.
+        await tx.query(`DELETE FROM ${s}.namespaces WHERE workspace_id = $1 AND namespace = $2`, [event.data.workspaceId, event.data.namespace]);
+        await tx.query(`DELETE FROM ${s}.namespace_quotas WHERE workspace_id = $1 AND namespace = $2`, [event.data.workspaceId, event.data.namespace]);
+        return;
+      case 'NamespaceQuotaSet':
+      case 'NamespaceQuotaRemoved': {
+        const { workspaceId, namespace, clusterId } = event.data;
+        await tx.query(`DELETE FROM ${s}.namespace_quotas WHERE workspace_id = $1 AND namespace = $2 AND cluster_id IS NOT DISTINCT FROM $3`, [workspaceId, namespace, clusterId]);
+        if (event.type === 'NamespaceQuotaSet') {
+          await tx.query(`INSERT INTO ${s}.namespace_quotas (workspace_id, namespace, cluster_id, cpu, memory) VALUES ($1, $2, $3, $4, $5)`, [
+            workspaceId,
+            namespace,
+            clusterId,
+            limitColumn(event.data.cpu),
+            limitColumn(event.data.memory),
+          ]);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  },
+};
+
+async function addWorkspace(tx: ReadModelTx, s: string, workspaceId: string, organizationId: string): Promise<void> {
+  // A new workspace's budget is unlimited (NULL).
+  await tx.query(`INSERT INTO ${s}.workspaces (id, organization_id) VALUES ($1, $2)`, [workspaceId, organizationId]);
+}
+
+export interface DesiredQuota {
+  namespace: string;
+  clusterId: string;
+  clusterName: string;
+  /** The quota that should hold there; null when none is set (no ResourceQuota on that cluster). */
+  cpu: Limits['cpu'] | null;
+  memory: Limits['memory'] | null;
+  /** Where it comes from: the namespace's override for this cluster, its quota for every cluster, or none. */
+  source: 'override' | 'namespace' | null;
+  /** What the cluster reported it has; null until cluster reports are projected. */
+  observed: Limits | null;
+}
+
+/** Every namespace × attached cluster of a live workspace, with the quota that should hold there, by namespace then cluster id. */
+export async function desiredQuotas(db: ReadModelTx, schema: string, workspaceId: string): Promise<DesiredQuota[]> {
+  const rows = await db.query<{
+    namespace: string;
+    cluster_id: string;
+    cluster_name: string;
+    source: 'override' | 'namespace' | null;
+    cpu: string | number | null;
+    memory: string | number | null;
+    observed: boolean;
+    observed_cpu: string | number | null;
+    observed_memory: string | number | null;
+  }>(
+    `SELECT n.namespace, c.cluster_id, c.name AS cluster_name,
+            CASE WHEN q.namespace IS NOT NULL THEN 'override' WHEN d.namespace IS NOT NULL THEN 'namespace' END AS source,
+            CASE WHEN q.namespace IS NOT NULL THEN q.cpu ELSE d.cpu END AS cpu,
+            CASE WHEN q.namespace IS NOT NULL THEN q.memory ELSE d.memory END AS memory,
+            x.namespace IS NOT NULL AS observed, x.cpu AS observed_cpu, x.memory AS observed_memory
+       FROM ${schema}.workspaces w
+       JOIN ${schema}.namespaces n ON n.workspace_id = w.id
+       JOIN ${schema}.clusters c ON c.workspace_id = w.id
+       LEFT JOIN ${schema}.namespace_quotas q ON q.workspace_id = w.id AND q.namespace = n.namespace AND q.cluster_id = c.cluster_id
+       LEFT JOIN ${schema}.namespace_quotas d ON d.workspace_id = w.id AND d.namespace = n.namespace AND d.cluster_id IS NULL
+       LEFT JOIN ${schema}.observed_quotas x ON x.workspace_id = w.id AND x.namespace = n.namespace AND x.cluster_id = c.cluster_id
+      WHERE w.id = $1 AND NOT w.deleted
+      ORDER BY n.namespace COLLATE "C", c.cluster_id COLLATE "C"`,
+    [workspaceId],
+  );
+  return rows.map((row) => ({
+    namespace: row.namespace,
+    clusterId: row.cluster_id,
+    clusterName: row.cluster_name,
+    source: row.source,
+    cpu: row.source === null ? null : limitValue(row.cpu),
+    memory: row.source === null ? null : limitValue(row.memory),
+    observed: row.observed ? { cpu: limitValue(row.observed_cpu), memory: limitValue(row.observed_memory) } : null,
+  }));
+}
+
+/** A live workspace's budget, or undefined when there is no such workspace. */
+export async function workspaceBudget(db: ReadModelTx, schema: string, workspaceId: string): Promise<Limits | undefined> {
+  const [row] = await db.query<{ budget_cpu: string | number | null; budget_memory: string | number | null }>(
+    `SELECT budget_cpu, budget_memory FROM ${schema}.workspaces WHERE id = $1 AND NOT deleted`,
+    [workspaceId],
+  );
+  return row && { cpu: limitValue(row.budget_cpu), memory: limitValue(row.budget_memory) };
+}

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from '@jest/globals';
+import { EventLog, type EventStore } from '@canopy/eventstore';
+import { openKeyStore, type OpenedKeyStore } from '@canopy/keystore';
+import { ProjectionRunner, type ReadModelDb } from '@canopy/projections';
+import { canopyEventRegistry, type WorkspaceRole } from '@canopy/schema';
+import { effectiveQuota, effectiveRole, startWorkspacesService, type CommandContext, type CommandResult, type WorkspaceCommand, type WorkspacesService } from '@canopy/workspaces';
+import { desiredQuotas, effectiveRoles, summaries, workspaceProjectors, workspacesOf, type DesiredQuota, type WorkspaceSummary } from '../src/index.js';
+
+/** A log and a read-model database of their own, for one test. */
+export interface Backend {
+  open(): Promise<{ store: EventStore; db: ReadModelDb; close(): Promise<void> }>;
+}
+
+export interface Harness {
+  store: EventStore;
+  db: ReadModelDb;
+  service: WorkspacesService;
+  runner: ProjectionRunner;
+  /** Runs one workspace command as `userId` at the workspace's current version. */
+  ws(userId: string, workspaceId: string, command: WorkspaceCommand): Promise<CommandResult>;
+  version(workspaceId: string): number;
+  /** Waits until every read model reached the head of the log. */
+  sync(): Promise<void>;
+  schema(name: 'membership' | 'quotas' | 'workspace_summary'): string;
+  close(): Promise<void>;
+}
+
+export const as = (userId: string): CommandContext => ({ userId });
+
+/** One key store for the whole test file: data keys are per workspace id, and ids are fresh per run. */
+let sharedKeys: Promise<OpenedKeyStore> | undefined;
+export const keyStore = (): Promise<OpenedKeyStore> => (sharedKeys ??= openKeyStore({ kind: 'pglite' }, randomBytes(32)));
+export async function closeKeyStore(): Promise<void> {
+  const keys = sharedKeys;
+  sharedKeys = undefined;
+  await (await keys)?.close();
+}
+
+export async function startHarness(backend: Backend, options: { batchSize?: number } = {}): Promise<Harness> {
+  const { store, db, close } = await backend.open();
+  const log = new EventLog(store, canopyEventRegistry());
+  const service = await startWorkspacesService({ log, keys: (await keyStore()).keys });
+  const runner = new ProjectionRunner({ store, db, projectors: workspaceProjectors, batchSize: options.batchSize });
+  await runner.start();
+  const version = (workspaceId: string) => service.directory.workspace(workspaceId)?.version ?? 0;
+  return {
+    store,
+    db,
+    service,
+    runner,
+    version,
+    ws: (userId, workspaceId, command) => service.commands.workspaceCommand(as(userId), workspaceId, version(workspaceId), command, () => command),
+    async sync() {
+      const head = await store.headPosition();
+      if (head !== undefined) expect(await runner.waitFor('all', head, 20_000)).toBe(true);
+    },
+    schema: (name) => runner.activeSchema(name),
+    async close() {
+      await runner.stop();
+      await service.close();
+      await close();
+    },
+  };
+}
+
+/** Every workspace id the log registered (live or deleted), from the membership table. */
+export async function allWorkspaceIds(h: Harness): Promise<string[]> {
+  const rows = await h.db.query<{ id: string }>(`SELECT id FROM ${h.schema('membership')}.workspaces ORDER BY id`);
+  return rows.map((row) => row.id);
+}
+
+/** What the domain says each read model should answer, from the workspaces service's in-memory directory. */
+export function expectedFromDirectory(h: Harness, workspaceIds: readonly string[], users: readonly string[]) {
+  const roles = new Map<string, Map<string, WorkspaceRole>>();
+  const summaryRows: Omit<WorkspaceSummary, 'organizationName'>[] = [];
+  const quotas = new Map<string, Omit<DesiredQuota, 'observed' | 'clusterName'>[]>();
+  for (const user of users) roles.set(user, new Map());
+  for (const workspaceId of workspaceIds) {
+    const view = h.service.directory.workspace(workspaceId);
+    if (!view) continue;
+    for (const user of users) {
+      const role = effectiveRole(view, user);
+      if (role) roles.get(user)!.set(workspaceId, role);
+    }
+    const { state } = view;
+    const members = new Set([...view.organization.owners, ...state.members.keys()]);
+    summaryRows.push({
+      workspaceId,
+      organizationId: view.organizationId,
+      name: view.name,
+      kind: view.kind,
+      stage: view.stage,
+      description: state.description,
+      version: view.version,
+      memberCount: members.size,
+      clusterCount: state.clusters.size,
+      namespaceCount: state.namespaces.size,
+      secretCount: state.secrets.size,
+      roleBindingCount: state.roleBindings.size,
+      clusterRoleBindingCount: state.clusterRoleBindings.size,
+      restrictedImageCount: [...state.restrictedImages.values()].reduce((sum, images) => sum + images.size, 0),
+    });
+    const rows: Omit<DesiredQuota, 'observed' | 'clusterName'>[] = [];
+    for (const namespace of [...state.namespaces].sort(byCodePoint)) {
+      for (const clusterId of [...state.clusters.keys()].sort(byCodePoint)) {
+        const quota = state.quotas.get(namespace);
+        const limits = effectiveQuota(quota, clusterId);
+        rows.push({
+          namespace,
+          clusterId,
+          cpu: limits?.cpu ?? null,
+          memory: limits?.memory ?? null,
+          source: quota?.overrides.has(clusterId) ? 'override' : limits ? 'namespace' : null,
+        });
+      }
+    }
+    quotas.set(workspaceId, rows);
+  }
+  summaryRows.sort((a, b) => byCodePoint(a.organizationId, b.organizationId) || byCodePoint(a.name, b.name));
+  return { roles, summaries: summaryRows, quotas };
+}
+
+export function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Asserts that all three read models answer what the directory (the domain's fold) says, for every workspace and user. */
+export async function expectReadModelsMatchDirectory(h: Harness, users: readonly string[]): Promise<void> {
+  await h.sync();
+  const ids = await allWorkspaceIds(h);
+  const expected = expectedFromDirectory(h, ids, users);
+  for (const user of users) {
+    const roles = await effectiveRoles(h.db, h.schema('membership'), user, ids);
+    expect(Object.fromEntries([...roles].sort(([a], [b]) => byCodePoint(a, b)))).toEqual(Object.fromEntries([...expected.roles.get(user)!].sort(([a], [b]) => byCodePoint(a, b))));
+    const listed = await workspacesOf(h.db, h.schema('membership'), user);
+    expect(Object.fromEntries(listed.map((w) => [w.workspaceId, w.role]))).toEqual(Object.fromEntries(expected.roles.get(user)!));
+  }
+  const rows = await summaries(h.db, h.schema('workspace_summary'), ids);
+  expect(rows.map(({ organizationName: _, ...row }) => row)).toEqual(expected.summaries);
+  for (const id of ids) {
+    const quotas = await desiredQuotas(h.db, h.schema('quotas'), id);
+    expect(quotas.map(({ observed: _o, clusterName: _c, ...row }) => row)).toEqual(expected.quotas.get(id) ?? []);
+  }
+}
