@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { SingleBar } from 'cli-progress';
 import { EventLog, openEventStore } from '@canopy/eventstore';
+import { openReadModelDb } from '@canopy/projections';
 import { canopyEventRegistry } from '@canopy/schema';
 import { streamHistory, workspaceHistory, type HistoryEntry, type HistoryFilter } from '@canopy/workspaces';
 import { AuthConfigError, authSettingsFromEnv, mintToken, parseTtl, resolveAuthConfig } from './auth/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { DataDirInUse, lockDataDir } from './data-dir-lock.js';
+import { replay, UnknownProjection } from './replay.js';
 
 const USAGE = `Usage: canopy token --user <id> [--name <display name>] [--email <address>] [--ttl <duration>]
        canopy history (--workspace <id> | --stream <name>) [--since <time>] [--until <time>] [--actor <id>] [--json]
+       canopy replay [--projection <name>]
 
 Mints a bearer token for the Canopy API and prints it alone on stdout:
   TOKEN=$(npx canopy token --user alice@example.com)
@@ -33,7 +37,13 @@ oldest first: when, log position, stream and revision, type, who, and what.
   --json             one JSON object per line, for machines
 Reads the log the server is configured with (same CANOPY_* variables). An
 embedded log (the default) can be read only while the server is stopped.
-Secret values never appear: only their keys.`;
+Secret values never appear: only their keys.
+
+replay brings the read models (membership, quotas, workspace_summary; or the
+one named) up to the log's head, takes a checksum of their tables, rebuilds
+them from zero with a progress bar, and checks the checksums are equal:
+exit 0 when they all are, 1 when one differs. Same log and data directory
+rules as history.`;
 
 /** Exit code 2: the command line or the configuration is wrong. */
 class UsageError extends Error {}
@@ -119,6 +129,46 @@ async function history(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   }
 }
 
+async function replayCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let values: { projection?: string | undefined; help?: boolean | undefined };
+  try {
+    ({ values } = parseArgs({ args, strict: true, allowPositionals: false, options: { projection: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) throw new UsageError('');
+  const config = loadConfig(env);
+  const release = config.embeddedDatabases ? await lockDataDir(config.dataDir) : async () => {};
+  try {
+    const opened = await openEventStore(config.eventStore);
+    const db = await openReadModelDb(config.readModels);
+    const bar = new SingleBar({ format: '{name} [{bar}] {percentage}% | position {value}/{total} | {rate} events/s', stream: process.stderr, hideCursor: true });
+    try {
+      const outcomes = await replay(opened.store, db, {
+        name: values.projection,
+        onStart: (name, head) => bar.start(Math.max(Number(head), 1), 0, { name, rate: 0 }),
+        onProgress: (progress) => bar.update(Number(progress.position ?? 0n), { rate: Math.round(progress.eventsPerSecond) }),
+      });
+      bar.stop();
+      for (const o of outcomes) {
+        process.stdout.write(
+          `${o.name} v${o.version}: ${o.events} events rebuilt at ${Math.round(o.eventsPerSecond)} events/s; checksum live ${o.live.checksum} rebuilt ${o.rebuilt.checksum} at position ${o.rebuilt.position ?? 0n}: ${o.matches ? 'equal' : 'DIFFERENT'}\n`,
+        );
+      }
+      return outcomes.every((o) => o.matches) ? 0 : 1;
+    } finally {
+      bar.stop();
+      await db.close();
+      await opened.close();
+    }
+  } catch (error) {
+    if (error instanceof UnknownProjection) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    await release();
+  }
+}
+
 function time(option: string, text: string | undefined): Date | undefined {
   if (text === undefined) return undefined;
   const date = new Date(text);
@@ -140,6 +190,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (command === 'token') await token(rest, process.env);
     else if (command === 'history') await history(rest, process.env);
+    else if (command === 'replay') return await replayCommand(rest, process.env);
     else throw new UsageError(command === undefined || command === '--help' || command === '-h' ? '' : `Unknown command "${command}".`);
     return 0;
   } catch (error) {

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { ReadModelDbConfig } from '@canopy/projections';
 import { z } from 'zod';
 import type { EventStoreConfig } from '@canopy/eventstore';
 import type { KeyStoreConfig } from '@canopy/keystore';
@@ -34,6 +35,8 @@ export interface Config {
   dataDir: string;
   auth: AuthSettings;
   maxBodyBytes: number;
+  /** Where the read models live: PostgreSQL with CANOPY_POSTGRES_URL (schemas prefixed after CANOPY_POSTGRES_SCHEMA), else PGlite in dataDir/read-models. */
+  readModels: ReadModelDbConfig;
   /** Whether an embedded database (the log or the key store in PGlite) lives in dataDir: then one process at a time. */
   embeddedDatabases: boolean;
 }
@@ -65,6 +68,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.CANOPY_LOG_LEVEL,
     eventStore,
     keyStore,
+    readModels: e.CANOPY_POSTGRES_URL
+      ? { kind: 'postgres', url: e.CANOPY_POSTGRES_URL, schemaPrefix: e.CANOPY_POSTGRES_SCHEMA === 'public' ? '' : `${e.CANOPY_POSTGRES_SCHEMA}_` }
+      : { kind: 'pglite', dataDir: join(e.CANOPY_DATA_DIR, 'read-models') },
     embeddedDatabases: 'dataDir' in eventStore || keyStore.kind === 'pglite',
     masterKey: e.CANOPY_MASTER_KEY,
     dataDir: e.CANOPY_DATA_DIR,

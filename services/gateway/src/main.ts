@@ -5,12 +5,20 @@ import { ConfigError, loadConfig } from './config.js';
 import { DataDirInUse } from './data-dir-lock.js';
 import { startGateway } from './gateway.js';
 
+// Signals are handled from the first moment: one that arrives while the gateway starts stops it once started.
+let requested: string | undefined;
+let shutdown = (signal: string) => {
+  requested ??= signal;
+};
+process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+
 try {
   const config = loadConfig();
   const logger = pino({ level: config.logLevel });
   const gateway = await startGateway(config, logger);
   let stopping = false;
-  const shutdown = (signal: string) => {
+  shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
@@ -22,8 +30,7 @@ try {
       },
     );
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  if (requested) shutdown(requested);
 } catch (error) {
   if (error instanceof ConfigError || error instanceof AuthConfigError || error instanceof DataDirInUse || isCanopyError(error, 'BAD_USER_INPUT')) {
     console.error(error.message);

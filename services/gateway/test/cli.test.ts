@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { EventLog, openPgliteEventStore } from '@canopy/eventstore';
 import { openKeyStore } from '@canopy/keystore';
+import { openReadModelDb } from '@canopy/projections';
 import { canopyEventRegistry } from '@canopy/schema';
 import { startWorkspacesService } from '@canopy/workspaces';
 import { createAuthenticator, resolveAuthConfig } from '../src/auth/index.js';
@@ -151,6 +152,23 @@ describe('canopy history', () => {
     expect(later.map((e) => e.type)).toEqual(['MemberAdded', 'SecretWritten', 'WorkspaceRenamed']);
     const earlier = await history('--workspace', workspaceId, '--until', between.toISOString(), '--json');
     expect([...earlier, ...later]).toHaveLength(5);
+  });
+
+  it('replay: rebuilds the read models from zero and finds them equal to the live ones; a tampered live table is reported and repaired', async () => {
+    const replay = (...args: string[]) => run(['replay', ...args], { CANOPY_DATA_DIR: dataDir });
+    const first = await replay();
+    expect(first.code).toBe(0);
+    expect(first.stdout.match(/: equal$/gm)).toHaveLength(3);
+    expect(first.stdout).toMatch(/^membership v1: \d+ events rebuilt/m);
+
+    const db = await openReadModelDb({ kind: 'pglite', dataDir: join(dataDir, 'read-models') });
+    await db.query(`UPDATE rm_membership_v1.members SET role = 'owner' WHERE user_id = 'bob'`);
+    await db.close();
+    const tampered = await replay('--projection', 'membership');
+    expect(tampered.code).toBe(1);
+    expect(tampered.stdout).toMatch(/^membership v1: .*DIFFERENT$/m);
+    expect((await replay('--projection', 'membership')).code).toBe(0);
+    expect((await replay('--projection', 'nope')).code).toBe(2);
   });
 
   it('prints any one stream, and refuses unclear requests with exit code 2', async () => {

@@ -11,6 +11,7 @@ describe('configuration from the environment', () => {
       keyStore: { kind: 'pglite', dataDir: '.canopy/data/keys' },
       masterKey: undefined,
       dataDir: '.canopy/data',
+      readModels: { kind: 'pglite', dataDir: '.canopy/data/read-models' },
       embeddedDatabases: true,
       auth: { jwtSecret: undefined, jwksUrl: undefined, issuer: 'canopy', audience: 'canopy', dataDir: '.canopy/data' },
       maxBodyBytes: 1024 * 1024,
@@ -24,6 +25,12 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ ...postgres, CANOPY_MASTER_KEY: 'k', CANOPY_JWKS_URL: 'https://idp/jwks' }).keyStore).toEqual({ kind: 'postgres', url: 'postgres://u@db/canopy', schema: 'public' });
     // Nothing embedded in the data directory: several processes may share the configuration.
     expect(loadConfig({ ...postgres, CANOPY_MASTER_KEY: 'k', CANOPY_JWKS_URL: 'https://idp/jwks' }).embeddedDatabases).toBe(false);
+    // Read models go to the same server, in schemas prefixed after CANOPY_POSTGRES_SCHEMA when it is not public.
+    expect(loadConfig({ ...postgres, CANOPY_MASTER_KEY: 'k', CANOPY_JWKS_URL: 'https://idp/jwks', CANOPY_POSTGRES_SCHEMA: 'tenant_a' }).readModels).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u@db/canopy',
+      schemaPrefix: 'tenant_a_',
+    });
   });
 
   it('opens PostgreSQL when asked, with the URL and schema', () => {
