@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { EventLog, openEventStore } from '@canopy/eventstore';
 import { openReadModelDb } from '@canopy/projections';
@@ -48,25 +48,23 @@ rules as history.`;
 /** Exit code 2: the command line or the configuration is wrong. */
 class UsageError extends Error {}
 
-async function token(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  let values: { user?: string | undefined; name?: string | undefined; email?: string | undefined; ttl: string; help?: boolean | undefined };
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** A command's options (strict, no positionals, -h/--help for the usage); a wrong command line is a UsageError. */
+function commandOptions<T extends Options>(args: string[], options: T) {
+  const withHelp = { ...options, help: { type: 'boolean', short: 'h' } } as const;
+  let values;
   try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        user: { type: 'string' },
-        name: { type: 'string' },
-        email: { type: 'string' },
-        ttl: { type: 'string', default: '12h' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    ({ values } = parseArgs({ args, strict: true, allowPositionals: false, options: withHelp as T & typeof withHelp }));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (values.help) throw new UsageError('');
+  if ((values as { help?: boolean }).help) throw new UsageError('');
+  return values;
+}
+
+async function token(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const values = commandOptions(args, { user: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' }, ttl: { type: 'string', default: '12h' } });
   if (!values.user) throw new UsageError('--user <id> is required.');
   let ttlSeconds: number;
   try {
@@ -90,26 +88,14 @@ async function token(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 async function history(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  let values: { workspace?: string | undefined; stream?: string | undefined; since?: string | undefined; until?: string | undefined; actor?: string | undefined; json?: boolean | undefined; help?: boolean | undefined };
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        workspace: { type: 'string' },
-        stream: { type: 'string' },
-        since: { type: 'string' },
-        until: { type: 'string' },
-        actor: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (values.help) throw new UsageError('');
+  const values = commandOptions(args, {
+    workspace: { type: 'string' },
+    stream: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    actor: { type: 'string' },
+    json: { type: 'boolean' },
+  });
   if ((values.workspace === undefined) === (values.stream === undefined)) throw new UsageError('history needs one of --workspace <id> or --stream <name>.');
   const filter: HistoryFilter = { since: time('--since', values.since), until: time('--until', values.until), actor: values.actor };
   const config = loadConfig(env);
@@ -130,13 +116,7 @@ async function history(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 async function replayCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  let values: { projection?: string | undefined; help?: boolean | undefined };
-  try {
-    ({ values } = parseArgs({ args, strict: true, allowPositionals: false, options: { projection: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (values.help) throw new UsageError('');
+  const values = commandOptions(args, { projection: { type: 'string' } });
   const config = loadConfig(env);
   const release = config.embeddedDatabases ? await lockDataDir(config.dataDir) : async () => {};
   try {
