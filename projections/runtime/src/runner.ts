@@ -362,11 +362,15 @@ export class ProjectionRunner {
       interrupted: Promise.resolve(),
     };
     if (!row) {
-      await this.db.transaction(async (tx) => {
+      const existing = await this.db.transaction(async (tx) => {
+        const found = await this.state.lockCreation(tx, lane.name, lane.version);
+        if (found.found) return found;
         await this.createTables(tx, lane, status);
         if (activate) await this.state.activate(tx, lane.name, lane.version);
+        return found;
       });
-      this.logger.info({ projector: lane.name, version: lane.version, schema: lane.schema }, status === 'building' ? 'building a new projector version' : 'new projector');
+      if (existing.found) lane.position = existing.position;
+      else this.logger.info({ projector: lane.name, version: lane.version, schema: lane.schema }, status === 'building' ? 'building a new projector version' : 'new projector');
     } else if (row.status !== status) {
       await this.db.transaction((tx) => this.state.setStatus(tx, lane.name, lane.version, status));
     }
@@ -487,6 +491,7 @@ export class ProjectionRunner {
   private async commit(lane: Lane, events: RecordedEvent[], position: Position | undefined, status: ProjectionStatus): Promise<void> {
     const projector = lane.projector!;
     await this.db.transaction(async (tx) => {
+      if (!(await this.state.claim(tx, lane.name, lane.version, lane.position))) throw new CheckpointMoved(lane.name, lane.version);
       for (const event of events) {
         try {
           await projector.apply(tx, event, lane.schema);
@@ -583,4 +588,17 @@ function frozenLane(name: string, schema: string, version: number, row: StateRow
 function lagOf(head: Position, position: Position | undefined): bigint {
   const lag = head - (position ?? 0n);
   return lag > 0n ? lag : 0n;
+}
+
+/**
+ * Another runner on the same database stored a checkpoint this one did not
+ * expect. Nothing of the batch is applied; like any failure that is not the
+ * projector's, it makes the projector resubscribe from the stored
+ * checkpoint, so every event still takes effect once.
+ */
+export class CheckpointMoved extends Error {
+  override name = 'CheckpointMoved';
+  constructor(projector: string, version: number) {
+    super(`The checkpoint of ${projector} v${version} was moved by another runner on the same database; resuming from it.`);
+  }
 }

@@ -85,6 +85,30 @@ CREATE TABLE IF NOT EXISTS ${this.active} (
     };
   }
 
+  /**
+   * Serializes the creation of a projector version's tables between runners
+   * starting at once, and answers the stored checkpoint when another runner
+   * created them first (`found: false` when this one must).
+   */
+  async lockCreation(tx: ReadModelTx, name: string, version: number): Promise<{ found: false } | { found: true; position: bigint | undefined }> {
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext(${literal(`canopy-projections-create:${this.schema}`)}))`);
+    const [row] = await tx.query<{ position: string | null }>(`SELECT position::text AS position FROM ${this.state} WHERE name = $1 AND version = $2`, [name, version]);
+    if (!row) return { found: false };
+    return { found: true, position: row.position === null ? undefined : BigInt(row.position) };
+  }
+
+  /**
+   * Locks a projector's state row for the batch's transaction and tells
+   * whether its stored checkpoint is still `from`, where the batch starts:
+   * when another runner on the same database moved it, the batch must not be
+   * applied (it would apply events twice).
+   */
+  async claim(tx: ReadModelTx, name: string, version: number, from: bigint | undefined): Promise<boolean> {
+    const [row] = await tx.query<{ position: string | null }>(`SELECT position FROM ${this.state} WHERE name = $1 AND version = $2 FOR UPDATE`, [name, version]);
+    const stored = row?.position === null || row?.position === undefined ? undefined : BigInt(row.position);
+    return stored === from;
+  }
+
   /** The checkpoint (and status) of a projector, written in the transaction of the batch it covers. */
   async checkpoint(tx: ReadModelTx, name: string, version: number, position: bigint | undefined, status: ProjectionStatus): Promise<void> {
     await tx.query(`UPDATE ${this.state} SET position = $3::bigint, status = $4, error = NULL, updated_at = now() WHERE name = $1 AND version = $2`, [
