@@ -1,31 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { ErrorCode, type ClusterConnection, type WorkspaceRole } from '@canopy/schema';
 import {
-  decideWorkspace,
   effectiveQuota,
-  evolveWorkspace,
   initialWorkspaceState,
   UNLIMITED,
-  type Actor,
   type SealedValue,
   type WorkspaceCommand,
   type WorkspaceEvent,
 } from '../src/index.js';
-import { decider } from './decider.js';
+import { actors, as, given, team, W } from './workspace-fixtures.js';
 
-const W = 'ws-web';
-const as = (userId: string, role: WorkspaceRole | undefined): Actor => ({ userId, role });
-const given = (actor: Actor) =>
-  decider<typeof initialWorkspaceState, WorkspaceCommand, WorkspaceEvent>(
-    (command, state) => decideWorkspace(W, command, state, actor),
-    evolveWorkspace,
-    initialWorkspaceState,
-  );
-
-// ada owns the workspace; bob is an admin, carol a member, dan a viewer.
-const added = (userId: string, role: WorkspaceRole): WorkspaceEvent => ({ type: 'MemberAdded', data: { workspaceId: W, userId, role } });
-const team = [added('ada', 'owner'), added('bob', 'admin'), added('carol', 'member'), added('dan', 'viewer')];
-const actors = { owner: as('ada', 'owner'), admin: as('bob', 'admin'), member: as('carol', 'member'), viewer: as('dan', 'viewer') };
 const owner = actors.owner;
 
 const GiB = 2 ** 30;

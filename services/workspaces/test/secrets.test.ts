@@ -1,29 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import { ErrorCode, type WorkspaceRole } from '@canopy/schema';
+import { ErrorCode } from '@canopy/schema';
 import {
-  decideWorkspace,
   evolveWorkspace,
   initialWorkspaceState,
   nextSecretVersion,
   SecretValues,
-  type Actor,
   type SealedValue,
   type WorkspaceCommand,
   type WorkspaceEvent,
 } from '../src/index.js';
-import { decider } from './decider.js';
+import { actors, as, given, team, W } from './workspace-fixtures.js';
 
-const W = 'ws-web';
-const as = (userId: string, role: WorkspaceRole | undefined): Actor => ({ userId, role });
-const given = (actor: Actor) =>
-  decider<typeof initialWorkspaceState, WorkspaceCommand, WorkspaceEvent>(
-    (command, state) => decideWorkspace(W, command, state, actor),
-    evolveWorkspace,
-    initialWorkspaceState,
-  );
-const added = (userId: string, role: WorkspaceRole): WorkspaceEvent => ({ type: 'MemberAdded', data: { workspaceId: W, userId, role } });
-const team = [added('ada', 'owner'), added('bob', 'admin'), added('carol', 'member'), added('dan', 'viewer')];
-const actors = { owner: as('ada', 'owner'), admin: as('bob', 'admin'), member: as('carol', 'member'), viewer: as('dan', 'viewer') };
 const bob = actors.admin;
 
 // Sealing is the command handler's job; the decider only sees sealed values.

@@ -1,21 +1,7 @@
 import { describe, it } from '@jest/globals';
 import { ErrorCode, type WorkspaceRole } from '@canopy/schema';
-import { decideWorkspace, evolveWorkspace, initialWorkspaceState, type Actor, type WorkspaceCommand, type WorkspaceEvent } from '../src/index.js';
-import { decider } from './decider.js';
-
-const W = 'ws-web';
-const as = (userId: string, role: WorkspaceRole | undefined): Actor => ({ userId, role });
-const given = (actor: Actor) =>
-  decider<typeof initialWorkspaceState, WorkspaceCommand, WorkspaceEvent>(
-    (command, state) => decideWorkspace(W, command, state, actor),
-    evolveWorkspace,
-    initialWorkspaceState,
-  );
-const added = (userId: string, role: WorkspaceRole): WorkspaceEvent => ({ type: 'MemberAdded', data: { workspaceId: W, userId, role } });
-
-// ada owns the workspace; bob is an admin, carol a member, dan a viewer.
-const team = [added('ada', 'owner'), added('bob', 'admin'), added('carol', 'member'), added('dan', 'viewer')];
-const actors = { owner: as('ada', 'owner'), admin: as('bob', 'admin'), member: as('carol', 'member'), viewer: as('dan', 'viewer') };
+import type { WorkspaceCommand } from '../src/index.js';
+import { actors, added, as, given, team, W } from './workspace-fixtures.js';
 
 describe('members: who may do what', () => {
   type Case = [string, WorkspaceCommand, Record<keyof typeof actors, 'ok' | ErrorCode>];
