@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { CanopyError, defineEvent, ErrorCode, EventRegistry } from '../src/index.js';
+import { CanopyError, canopyEventRegistry, defineEvent, ErrorCode, EventRegistry } from '../src/index.js';
 
 const WorkspaceRenamedV1 = { name: z.string() };
 const WorkspaceRenamed = defineEvent({
@@ -59,5 +59,15 @@ describe('event contracts', () => {
 
   it('refuses a type registered twice', () => {
     expect(() => new EventRegistry([WorkspaceRenamed, WorkspaceRenamed])).toThrow(/registered twice/);
+  });
+});
+
+describe("Canopy's registry", () => {
+  const registry = canopyEventRegistry();
+
+  it.each(['OrganizationAuditorAdded', 'OrganizationAuditorRemoved'])('knows %s: an organization and a user', (type) => {
+    expect(registry.validate(type, { organizationId: 'org-1', userId: 'ivy' })).toEqual({ version: 1, payload: { organizationId: 'org-1', userId: 'ivy' } });
+    expect(errorOf(() => registry.validate(type, { organizationId: 'org-1', userId: '' })).code).toBe(ErrorCode.INVALID_EVENT_PAYLOAD);
+    expect(errorOf(() => registry.validate(type, { userId: 'ivy' })).code).toBe(ErrorCode.INVALID_EVENT_PAYLOAD);
   });
 });

@@ -11,7 +11,7 @@ import { applyOrganizationEvent, organizationTables } from './organizations.js';
  */
 export const membershipProjector: Projector = {
   name: 'membership',
-  version: 1,
+  version: 2,
   filter: workspaceStreams,
   tables: (s) => `
     ${organizationTables(s)}
@@ -47,6 +47,8 @@ export const membershipProjector: Projector = {
       }
       case 'OrganizationOwnerAdded':
       case 'OrganizationOwnerRemoved':
+      case 'OrganizationAuditorAdded':
+      case 'OrganizationAuditorRemoved':
         await applyOrganizationEvent(tx, s, event);
         return;
       case 'WorkspaceCreated': {
@@ -115,7 +117,7 @@ export async function effectiveRoles(db: ReadModelTx, schema: string, userId: st
   return new Map(rows.map((row) => [row.id, row.role]));
 }
 
-/** The live workspaces the user holds a role in, by organization id then name (as `WorkspaceQueries.workspaces`). */
+/** The live workspaces the user holds a role in, by organization id then name (as the GraphQL `workspaces` query lists them). */
 export async function workspacesOf(db: ReadModelTx, schema: string, userId: string): Promise<MembershipWorkspace[]> {
   const rows = await db.query<{ id: string; organization_id: string; name: string; kind: MembershipWorkspace['kind']; stage: string | null; role: WorkspaceRole; owner: boolean }>(
     `SELECT w.id, w.organization_id, w.name, w.kind, w.stage, ${ROLE} AS role, o.user_id IS NOT NULL AS owner
@@ -137,4 +139,57 @@ export async function workspacesOf(db: ReadModelTx, schema: string, userId: stri
     role: row.role,
     source: row.owner ? 'organization-owner' : 'explicit',
   }));
+}
+
+export interface WorkspaceMember {
+  userId: string;
+  role: WorkspaceRole;
+  source: MembershipWorkspace['source'];
+}
+
+/**
+ * The members of each live workspace among `workspaceIds`, in one SQL
+ * statement (for a DataLoader), by user id: the organization's owners (as
+ * owners), then the explicit members who are not owners, as the API's
+ * `Workspace.members`. Unknown and deleted workspaces are absent.
+ */
+export async function membersOf(db: ReadModelTx, schema: string, workspaceIds: readonly string[]): Promise<Map<string, WorkspaceMember[]>> {
+  if (workspaceIds.length === 0) return new Map();
+  const rows = await db.query<{ id: string; members: WorkspaceMember[] }>(
+    `SELECT w.id,
+            (SELECT coalesce(json_agg(json_build_object('userId', u.user_id, 'role', u.role, 'source', u.source) ORDER BY u.user_id COLLATE "C"), '[]')
+               FROM (SELECT o.user_id, 'owner' AS role, 'organization-owner' AS source
+                       FROM ${schema}.organization_owners o WHERE o.organization_id = w.organization_id
+                     UNION ALL
+                     SELECT m.user_id, m.role, 'explicit'
+                       FROM ${schema}.members m
+                      WHERE m.workspace_id = w.id
+                        AND NOT EXISTS (SELECT 1 FROM ${schema}.organization_owners o WHERE o.organization_id = w.organization_id AND o.user_id = m.user_id)) u
+            ) AS members
+       FROM ${schema}.workspaces w
+      WHERE w.id = ANY($1::text[]) AND NOT w.deleted`,
+    [[...new Set(workspaceIds)]],
+  );
+  return new Map(rows.map((row) => [row.id, row.members]));
+}
+
+/** The organizations the user owns or holds a role in a live workspace of, by id (auditors are added from `auditedOrganizationIds`). */
+export async function organizationIdsOf(db: ReadModelTx, schema: string, userId: string): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT id FROM (
+       SELECT organization_id AS id FROM ${schema}.organization_owners WHERE user_id = $1
+       UNION
+       SELECT w.organization_id FROM ${schema}.workspaces w JOIN ${schema}.members m ON m.workspace_id = w.id WHERE m.user_id = $1 AND NOT w.deleted
+     ) ids
+     ORDER BY id COLLATE "C"`,
+    [userId],
+  );
+  return rows.map((row) => row.id);
+}
+
+/** The organization of each workspace, deleted ones included (their history outlives them), in one statement. */
+export async function organizationsOfWorkspaces(db: ReadModelTx, schema: string, workspaceIds: readonly string[]): Promise<Map<string, string>> {
+  if (workspaceIds.length === 0) return new Map();
+  const rows = await db.query<{ id: string; organization_id: string }>(`SELECT id, organization_id FROM ${schema}.workspaces WHERE id = ANY($1::text[])`, [[...new Set(workspaceIds)]]);
+  return new Map(rows.map((row) => [row.id, row.organization_id]));
 }

@@ -183,3 +183,47 @@ export async function workspaceBudget(db: ReadModelTx, schema: string, workspace
   );
   return row && { cpu: limitValue(row.budget_cpu), memory: limitValue(row.budget_memory) };
 }
+
+/** A namespace's configured quota: on every cluster (`clusterId` null) or its override on one cluster. */
+export interface QuotaSetting extends Limits {
+  namespace: string;
+  clusterId: string | null;
+}
+
+export interface QuotaSettings {
+  budget: Limits;
+  /** By namespace, its quota for every cluster first, then its overrides by cluster id. */
+  quotas: QuotaSetting[];
+}
+
+/**
+ * The budget and the configured quotas (not the resolved ones: see
+ * `desiredQuotas`) of each live workspace among `workspaceIds`, in one SQL
+ * statement (for a DataLoader). Unknown and deleted workspaces are absent.
+ */
+export async function quotaSettings(db: ReadModelTx, schema: string, workspaceIds: readonly string[]): Promise<Map<string, QuotaSettings>> {
+  if (workspaceIds.length === 0) return new Map();
+  const rows = await db.query<{
+    id: string;
+    budget_cpu: string | number | null;
+    budget_memory: string | number | null;
+    quotas: { namespace: string; clusterId: string | null; cpu: number | null; memory: number | null }[];
+  }>(
+    `SELECT w.id, w.budget_cpu, w.budget_memory,
+            (SELECT coalesce(json_agg(json_build_object('namespace', q.namespace, 'clusterId', q.cluster_id, 'cpu', q.cpu, 'memory', q.memory)
+                                      ORDER BY q.namespace COLLATE "C", q.cluster_id IS NOT NULL, q.cluster_id COLLATE "C"), '[]')
+               FROM ${schema}.namespace_quotas q WHERE q.workspace_id = w.id) AS quotas
+       FROM ${schema}.workspaces w
+      WHERE w.id = ANY($1::text[]) AND NOT w.deleted`,
+    [[...new Set(workspaceIds)]],
+  );
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        budget: { cpu: limitValue(row.budget_cpu), memory: limitValue(row.budget_memory) },
+        quotas: row.quotas.map((quota) => ({ ...quota, cpu: limitValue(quota.cpu), memory: limitValue(quota.memory) })),
+      },
+    ]),
+  );
+}

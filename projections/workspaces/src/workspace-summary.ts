@@ -1,4 +1,6 @@
+import type { RecordedEvent } from '@canopy/eventstore';
 import type { Projector, ReadModelTx } from '@canopy/projections';
+import type { ClusterConnection, OrganizationKind, Subject } from '@canopy/schema';
 import { decode, workspaceStreams } from './events.js';
 import { applyOrganizationEvent, organizationTables } from './organizations.js';
 
@@ -8,11 +10,13 @@ import { applyOrganizationEvent, organizationTables } from './organizations.js';
  * that listing reads one row per workspace. `member_count` counts the
  * organization's owners and the explicit members, each user once (as the
  * API's `memberCount`). `version` is the workspace stream's event count plus
- * its renames (as the domain's).
+ * its renames (as the domain's); an organization's is its stream's event
+ * count. The detail tables hold what the API shows of each entry (secret key
+ * names, never values).
  */
 export const workspaceSummaryProjector: Projector = {
   name: 'workspace_summary',
-  version: 1,
+  version: 2,
   filter: workspaceStreams,
   tables: (s) => `
     ${organizationTables(s)}
@@ -35,12 +39,42 @@ export const workspaceSummaryProjector: Projector = {
       deleted boolean NOT NULL DEFAULT false
     );
     CREATE INDEX workspaces_by_organization ON ${s}.workspaces (organization_id) WHERE NOT deleted;
+    CREATE TABLE ${s}.organization_streams (organization_id text PRIMARY KEY, stream_events integer NOT NULL);
     CREATE TABLE ${s}.members (workspace_id text NOT NULL, user_id text NOT NULL, PRIMARY KEY (workspace_id, user_id));
-    CREATE TABLE ${s}.clusters (workspace_id text NOT NULL, cluster_id text NOT NULL, PRIMARY KEY (workspace_id, cluster_id));
+    CREATE TABLE ${s}.clusters (
+      workspace_id text NOT NULL,
+      cluster_id text NOT NULL,
+      name text NOT NULL,
+      connection jsonb NOT NULL,
+      PRIMARY KEY (workspace_id, cluster_id)
+    );
     CREATE TABLE ${s}.namespaces (workspace_id text NOT NULL, namespace text NOT NULL, PRIMARY KEY (workspace_id, namespace));
-    CREATE TABLE ${s}.secrets (workspace_id text NOT NULL, name text NOT NULL, PRIMARY KEY (workspace_id, name));
-    CREATE TABLE ${s}.role_bindings (workspace_id text NOT NULL, name text NOT NULL, PRIMARY KEY (workspace_id, name));
-    CREATE TABLE ${s}.cluster_role_bindings (workspace_id text NOT NULL, name text NOT NULL, PRIMARY KEY (workspace_id, name));
+    -- keys: the sorted key names; written_at: occurredAt as the event's metadata spells it (the API shows it unchanged).
+    CREATE TABLE ${s}.secrets (
+      workspace_id text NOT NULL,
+      name text NOT NULL,
+      version integer NOT NULL,
+      keys jsonb NOT NULL,
+      written_by text NOT NULL,
+      written_at text,
+      PRIMARY KEY (workspace_id, name)
+    );
+    CREATE TABLE ${s}.role_bindings (
+      workspace_id text NOT NULL,
+      name text NOT NULL,
+      namespaces jsonb NOT NULL,
+      role_kind text NOT NULL,
+      role_name text NOT NULL,
+      subjects jsonb NOT NULL,
+      PRIMARY KEY (workspace_id, name)
+    );
+    CREATE TABLE ${s}.cluster_role_bindings (
+      workspace_id text NOT NULL,
+      name text NOT NULL,
+      cluster_role text NOT NULL,
+      subjects jsonb NOT NULL,
+      PRIMARY KEY (workspace_id, name)
+    );
     CREATE TABLE ${s}.restricted_images (workspace_id text NOT NULL, namespace text NOT NULL, image text NOT NULL, PRIMARY KEY (workspace_id, namespace, image));
   `,
   async apply(tx, recorded, s) {
@@ -48,6 +82,12 @@ export const workspaceSummaryProjector: Projector = {
     if (event.stream === 'workspace') {
       // Every event of the workspace stream moves its version: the stream's event count is its revision + 1.
       await tx.query(`UPDATE ${s}.workspaces SET stream_events = $2 WHERE id = $1`, [event.id, Number(event.revision) + 1]);
+    } else {
+      await tx.query(
+        `INSERT INTO ${s}.organization_streams (organization_id, stream_events) VALUES ($1, $2)
+         ON CONFLICT (organization_id) DO UPDATE SET stream_events = EXCLUDED.stream_events`,
+        [event.id, Number(event.revision) + 1],
+      );
     }
     switch (event.type) {
       case 'OrganizationCreated': {
@@ -97,37 +137,55 @@ export const workspaceSummaryProjector: Projector = {
         await tx.query(`DELETE FROM ${s}.members WHERE workspace_id = $1 AND user_id = $2`, [event.data.workspaceId, event.data.userId]);
         await recountMembers(tx, s, 'w.id = $1', event.data.workspaceId);
         return;
-      case 'ClusterAttached':
-        await setMember(tx, s, 'clusters', 'cluster_id', event.data.workspaceId, event.data.clusterId, true);
+      case 'ClusterAttached': {
+        const { workspaceId, clusterId, name, connection } = event.data;
+        await putEntry(tx, s, 'clusters', workspaceId, clusterId, { name, connection: JSON.stringify(connection) });
         return;
+      }
       case 'ClusterDetached':
-        await setMember(tx, s, 'clusters', 'cluster_id', event.data.workspaceId, event.data.clusterId, false);
+        await removeEntry(tx, s, 'clusters', event.data.workspaceId, event.data.clusterId);
         return;
       case 'NamespaceAdded':
-        await setMember(tx, s, 'namespaces', 'namespace', event.data.workspaceId, event.data.namespace, true);
+        await putEntry(tx, s, 'namespaces', event.data.workspaceId, event.data.namespace);
         return;
       case 'NamespaceRemoved':
         // Removing a namespace lifts its image restrictions.
         await tx.query(`DELETE FROM ${s}.restricted_images WHERE workspace_id = $1 AND namespace = $2`, [event.data.workspaceId, event.data.namespace]);
-        await setMember(tx, s, 'namespaces', 'namespace', event.data.workspaceId, event.data.namespace, false);
+        await removeEntry(tx, s, 'namespaces', event.data.workspaceId, event.data.namespace);
         return;
-      case 'SecretWritten':
-        await setMember(tx, s, 'secrets', 'name', event.data.workspaceId, event.data.name, true);
+      case 'SecretWritten': {
+        const { workspaceId, name, version, values, writtenBy } = event.data;
+        await putEntry(tx, s, 'secrets', workspaceId, name, {
+          version,
+          keys: JSON.stringify(Object.keys(values).sort()),
+          written_by: writtenBy,
+          written_at: occurredAt(recorded),
+        });
         return;
+      }
       case 'SecretDeleted':
-        await setMember(tx, s, 'secrets', 'name', event.data.workspaceId, event.data.name, false);
+        await removeEntry(tx, s, 'secrets', event.data.workspaceId, event.data.name);
         return;
-      case 'RoleBindingAdded':
-        await setMember(tx, s, 'role_bindings', 'name', event.data.workspaceId, event.data.name, true);
+      case 'RoleBindingAdded': {
+        const { workspaceId, name, namespaces, role, subjects } = event.data;
+        await putEntry(tx, s, 'role_bindings', workspaceId, name, {
+          namespaces: JSON.stringify(namespaces),
+          role_kind: role.kind,
+          role_name: role.name,
+          subjects: JSON.stringify(subjects),
+        });
         return;
+      }
       case 'RoleBindingRemoved':
-        await setMember(tx, s, 'role_bindings', 'name', event.data.workspaceId, event.data.name, false);
+        await removeEntry(tx, s, 'role_bindings', event.data.workspaceId, event.data.name);
         return;
-      case 'ClusterRoleBindingAdded':
-        await setMember(tx, s, 'cluster_role_bindings', 'name', event.data.workspaceId, event.data.name, true);
+      case 'ClusterRoleBindingAdded': {
+        const { workspaceId, name, clusterRole, subjects } = event.data;
+        await putEntry(tx, s, 'cluster_role_bindings', workspaceId, name, { cluster_role: clusterRole, subjects: JSON.stringify(subjects) });
         return;
+      }
       case 'ClusterRoleBindingRemoved':
-        await setMember(tx, s, 'cluster_role_bindings', 'name', event.data.workspaceId, event.data.name, false);
+        await removeEntry(tx, s, 'cluster_role_bindings', event.data.workspaceId, event.data.name);
         return;
       case 'ImageRestricted':
         await tx.query(`INSERT INTO ${s}.restricted_images (workspace_id, namespace, image) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
@@ -151,17 +209,42 @@ export const workspaceSummaryProjector: Projector = {
   },
 };
 
-type SetTable = 'clusters' | 'namespaces' | 'secrets' | 'role_bindings' | 'cluster_role_bindings';
+/** The per-workspace sets, by the column naming an entry within its workspace. */
+const ENTRY_KEY = {
+  clusters: 'cluster_id',
+  namespaces: 'namespace',
+  secrets: 'name',
+  role_bindings: 'name',
+  cluster_role_bindings: 'name',
+} as const;
+type SetTable = keyof typeof ENTRY_KEY;
 
-/** Adds or removes one entry of a workspace's set, then recounts the workspace's sets. */
-async function setMember(tx: ReadModelTx, s: string, table: SetTable, column: string, workspaceId: string, key: string, present: boolean): Promise<void> {
+/**
+ * Adds one entry of a workspace's set with its `columns` (JSON columns as
+ * JSON text), replacing the entry of that key as the domain's fold does,
+ * then recounts the workspace's sets.
+ */
+async function putEntry(tx: ReadModelTx, s: string, table: SetTable, workspaceId: string, key: string, columns: Record<string, unknown> = {}): Promise<void> {
+  const names = Object.keys(columns);
+  const placeholders = ['$1', '$2', ...names.map((_, i) => `$${i + 3}`)].join(', ');
+  const update = names.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${names.map((name) => `${name} = EXCLUDED.${name}`).join(', ')}`;
   await tx.query(
-    present
-      ? `INSERT INTO ${s}.${table} (workspace_id, ${column}) VALUES ($1, $2) ON CONFLICT DO NOTHING`
-      : `DELETE FROM ${s}.${table} WHERE workspace_id = $1 AND ${column} = $2`,
-    [workspaceId, key],
+    `INSERT INTO ${s}.${table} (workspace_id, ${ENTRY_KEY[table]}${names.map((name) => `, ${name}`).join('')}) VALUES (${placeholders})
+     ON CONFLICT (workspace_id, ${ENTRY_KEY[table]}) ${update}`,
+    [workspaceId, key, ...Object.values(columns)],
   );
   await recount(tx, s, workspaceId);
+}
+
+async function removeEntry(tx: ReadModelTx, s: string, table: SetTable, workspaceId: string, key: string): Promise<void> {
+  await tx.query(`DELETE FROM ${s}.${table} WHERE workspace_id = $1 AND ${ENTRY_KEY[table]} = $2`, [workspaceId, key]);
+  await recount(tx, s, workspaceId);
+}
+
+/** When the event was recorded, from its metadata (as the directory folds `writtenAt`); null when absent. */
+function occurredAt(recorded: RecordedEvent): string | null {
+  const value = recorded.metadata.occurredAt;
+  return typeof value === 'string' ? value : null;
 }
 
 async function recount(tx: ReadModelTx, s: string, workspaceId: string): Promise<void> {
@@ -238,4 +321,85 @@ export async function summaries(db: ReadModelTx, schema: string, workspaceIds: r
     clusterRoleBindingCount: Number(row.cluster_role_binding_count),
     restrictedImageCount: Number(row.restricted_image_count),
   }));
+}
+
+export interface WorkspaceDetails {
+  /** By name, then id. */
+  clusters: { id: string; name: string; connection: ClusterConnection }[];
+  namespaces: string[];
+  /** By name, as are the cluster role bindings and the secrets. */
+  roleBindings: { name: string; namespaces: string[]; role: { kind: 'Role' | 'ClusterRole'; name: string }; subjects: Subject[] }[];
+  clusterRoleBindings: { name: string; clusterRole: string; subjects: Subject[] }[];
+  /** By namespace, then image. */
+  restrictedImages: { namespace: string; image: string }[];
+  secrets: WorkspaceSecret[];
+}
+
+/** A secret as queries show it: its key names, never the values. */
+export interface WorkspaceSecret {
+  name: string;
+  version: number;
+  keys: string[];
+  writtenBy: string;
+  writtenAt: string | null;
+}
+
+/** A JSON array, in one subquery, of the rows of a detail table of workspace `w`. */
+const listOf = (schema: string, table: string, element: string, order: string): string =>
+  `(SELECT coalesce(json_agg(${element} ORDER BY ${order}), '[]') FROM ${schema}.${table} x WHERE x.workspace_id = w.id)`;
+
+/**
+ * What the workspace page shows of each live workspace among
+ * `workspaceIds`, in one SQL statement (for a DataLoader). Unknown and
+ * deleted workspaces are absent.
+ */
+export async function workspaceDetails(db: ReadModelTx, schema: string, workspaceIds: readonly string[]): Promise<Map<string, WorkspaceDetails>> {
+  if (workspaceIds.length === 0) return new Map();
+  const rows = await db.query<WorkspaceDetails & { id: string }>(
+    `SELECT w.id,
+            ${listOf(schema, 'clusters', `json_build_object('id', x.cluster_id, 'name', x.name, 'connection', x.connection)`, 'x.name COLLATE "C", x.cluster_id COLLATE "C"')} AS clusters,
+            ${listOf(schema, 'namespaces', 'x.namespace', 'x.namespace COLLATE "C"')} AS namespaces,
+            ${listOf(
+              schema,
+              'role_bindings',
+              `json_build_object('name', x.name, 'namespaces', x.namespaces, 'role', json_build_object('kind', x.role_kind, 'name', x.role_name), 'subjects', x.subjects)`,
+              'x.name COLLATE "C"',
+            )} AS "roleBindings",
+            ${listOf(schema, 'cluster_role_bindings', `json_build_object('name', x.name, 'clusterRole', x.cluster_role, 'subjects', x.subjects)`, 'x.name COLLATE "C"')} AS "clusterRoleBindings",
+            ${listOf(schema, 'restricted_images', `json_build_object('namespace', x.namespace, 'image', x.image)`, 'x.namespace COLLATE "C", x.image COLLATE "C"')} AS "restrictedImages",
+            ${listOf(
+              schema,
+              'secrets',
+              `json_build_object('name', x.name, 'version', x.version, 'keys', x.keys, 'writtenBy', x.written_by, 'writtenAt', x.written_at)`,
+              'x.name COLLATE "C"',
+            )} AS secrets
+       FROM ${schema}.workspaces w
+      WHERE w.id = ANY($1::text[]) AND NOT w.deleted`,
+    [[...new Set(workspaceIds)]],
+  );
+  return new Map(rows.map(({ id, ...details }) => [id, details]));
+}
+
+export interface OrganizationSummary {
+  organizationId: string;
+  name: string;
+  kind: OrganizationKind;
+  /** Sorted. */
+  owners: string[];
+  /** The organization stream's event count (the API's `Organization.version`). */
+  version: number;
+}
+
+/** The organizations among `organizationIds`, in one SQL statement (for a DataLoader); unknown ones are absent. */
+export async function organizationsById(db: ReadModelTx, schema: string, organizationIds: readonly string[]): Promise<Map<string, OrganizationSummary>> {
+  if (organizationIds.length === 0) return new Map();
+  const rows = await db.query<{ id: string; name: string; kind: OrganizationKind; owners: string[]; stream_events: number }>(
+    `SELECT o.id, o.name, o.kind, v.stream_events,
+            (SELECT coalesce(json_agg(x.user_id ORDER BY x.user_id COLLATE "C"), '[]') FROM ${schema}.organization_owners x WHERE x.organization_id = o.id) AS owners
+       FROM ${schema}.organizations o
+       JOIN ${schema}.organization_streams v ON v.organization_id = o.id
+      WHERE o.id = ANY($1::text[])`,
+    [[...new Set(organizationIds)]],
+  );
+  return new Map(rows.map((row) => [row.id, { organizationId: row.id, name: row.name, kind: row.kind, owners: row.owners, version: Number(row.stream_events) }]));
 }

@@ -4,8 +4,35 @@ import { EventLog, type EventStore } from '@canopy/eventstore';
 import { openKeyStore, type OpenedKeyStore } from '@canopy/keystore';
 import { ProjectionRunner, type ReadModelDb } from '@canopy/projections';
 import { canopyEventRegistry, type WorkspaceRole } from '@canopy/schema';
-import { effectiveQuota, effectiveRole, startWorkspacesService, type CommandContext, type CommandResult, type WorkspaceCommand, type WorkspacesService } from '@canopy/workspaces';
-import { desiredQuotas, effectiveRoles, summaries, workspaceProjectors, workspacesOf, type DesiredQuota, type WorkspaceSummary } from '../src/index.js';
+import {
+  effectiveQuota,
+  effectiveRole,
+  startWorkspacesService,
+  type CommandContext,
+  type CommandResult,
+  type WorkspaceCommand,
+  type WorkspacesService,
+  type WorkspaceState,
+  type WorkspaceView,
+} from '@canopy/workspaces';
+import {
+  desiredQuotas,
+  effectiveRoles,
+  membersOf,
+  organizationIdsOf,
+  organizationsById,
+  quotaSettings,
+  summaries,
+  workspaceDetails,
+  workspaceProjectors,
+  workspacesOf,
+  type DesiredQuota,
+  type OrganizationSummary,
+  type QuotaSettings,
+  type WorkspaceDetails,
+  type WorkspaceMember,
+  type WorkspaceSummary,
+} from '../src/index.js';
 
 /** A log and a read-model database of their own, for one test. */
 export interface Backend {
@@ -125,6 +152,89 @@ export function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Orders by each key in turn, bytewise (as COLLATE "C"), null first. */
+function byKeys<T>(...keys: ((item: T) => string | null)[]): (a: T, b: T) => number {
+  return (a, b) => {
+    for (const key of keys) {
+      const [x, y] = [key(a), key(b)];
+      const order = x === y ? 0 : x === null ? -1 : y === null ? 1 : byCodePoint(x, y);
+      if (order !== 0) return order;
+    }
+    return 0;
+  };
+}
+
+const byName = byKeys<{ name: string }>((item) => item.name);
+
+/** What `membersOf` should answer for a workspace: the API's `Workspace.members`, by user id. */
+export function expectedMembers(view: WorkspaceView): WorkspaceMember[] {
+  const owners = view.organization.owners;
+  return [
+    ...[...owners].map((userId): WorkspaceMember => ({ userId, role: 'owner', source: 'organization-owner' })),
+    ...[...view.state.members].filter(([userId]) => !owners.has(userId)).map(([userId, role]): WorkspaceMember => ({ userId, role, source: 'explicit' })),
+  ].sort(byKeys((member) => member.userId));
+}
+
+/** What `workspaceDetails` should answer for a workspace's state: the API's lists, in the read model's orders. */
+export function expectedDetails(state: WorkspaceState): WorkspaceDetails {
+  return {
+    clusters: [...state.clusters].map(([id, { name, connection }]) => ({ id, name, connection })).sort(byKeys((c) => c.name, (c) => c.id)),
+    namespaces: [...state.namespaces].sort(byCodePoint),
+    roleBindings: [...state.roleBindings].map(([name, b]) => ({ name, namespaces: [...b.namespaces], role: b.role, subjects: [...b.subjects] })).sort(byName),
+    clusterRoleBindings: [...state.clusterRoleBindings].map(([name, b]) => ({ name, clusterRole: b.clusterRole, subjects: [...b.subjects] })).sort(byName),
+    restrictedImages: [...state.restrictedImages]
+      .flatMap(([namespace, images]) => [...images].map((image) => ({ namespace, image })))
+      .sort(byKeys((r) => r.namespace, (r) => r.image)),
+    secrets: [...state.secrets]
+      .map(([name, secret]) => ({ name, version: secret.version, keys: Object.keys(secret.values).sort(byCodePoint), writtenBy: secret.writtenBy, writtenAt: secret.writtenAt ?? null }))
+      .sort(byName),
+  };
+}
+
+/** What `quotaSettings` should answer for a workspace's state: its budget, and the quotas as configured (not resolved). */
+export function expectedQuotaSettings(state: WorkspaceState): QuotaSettings {
+  return {
+    budget: state.budget,
+    quotas: [...state.quotas]
+      .flatMap(([namespace, quota]) => [
+        ...(quota.default ? [{ namespace, clusterId: null, ...quota.default }] : []),
+        ...[...quota.overrides].map(([clusterId, limits]) => ({ namespace, clusterId, ...limits })),
+      ])
+      .sort(byKeys((q) => q.namespace, (q) => q.clusterId)),
+  };
+}
+
+/** Every organization of the directory as `organizationsById` should answer it (version: the organization stream's event count). */
+export function expectedOrganizations(h: Harness): Map<string, OrganizationSummary> {
+  const organizations = new Map<string, OrganizationSummary>();
+  for (const { state, revision } of h.service.directory.allOrganizations()) {
+    const organizationId = state.organizationId!;
+    organizations.set(organizationId, {
+      organizationId,
+      name: state.name,
+      kind: state.kind!,
+      owners: [...state.owners].sort(byCodePoint),
+      version: revision === undefined ? 0 : Number(revision) + 1,
+    });
+  }
+  return organizations;
+}
+
+/** The organizations `userId` owns or holds a role in a live workspace of (auditing is answered elsewhere), by id. */
+export function expectedOrganizationIds(h: Harness, userId: string): string[] {
+  const { directory } = h.service;
+  const belongs = ({ state }: { state: { owners: ReadonlySet<string>; workspaces: ReadonlyMap<string, unknown> } }) =>
+    state.owners.has(userId) ||
+    [...state.workspaces.keys()].some((workspaceId) => {
+      const view = directory.workspace(workspaceId);
+      return view !== undefined && effectiveRole(view, userId) !== undefined;
+    });
+  return [...directory.allOrganizations()].filter(belongs).map(({ state }) => state.organizationId!).sort(byCodePoint);
+}
+
+/** A map's entries as an object, for readable diffs. */
+const entries = <V>(map: ReadonlyMap<string, V>): Record<string, V> => Object.fromEntries([...map].sort(([a], [b]) => byCodePoint(a, b)));
+
 /** Asserts that all three read models answer what the directory (the domain's fold) says, for every workspace and user. */
 export async function expectReadModelsMatchDirectory(h: Harness, users: readonly string[]): Promise<void> {
   await h.sync();
@@ -142,4 +252,18 @@ export async function expectReadModelsMatchDirectory(h: Harness, users: readonly
     const quotas = await desiredQuotas(h.db, h.schema('quotas'), id);
     expect(quotas.map(({ observed: _o, clusterName: _c, ...row }) => row)).toEqual(expected.quotas.get(id) ?? []);
   }
+  await expectBatchQueriesMatchDirectory(h, ids, users);
+}
+
+/** The DataLoader batch queries, each asked once for every workspace (and an unknown one), against the directory. */
+async function expectBatchQueriesMatchDirectory(h: Harness, ids: readonly string[], users: readonly string[]): Promise<void> {
+  const asked = [...ids, 'no-such-workspace'];
+  const views = ids.flatMap((id) => h.service.directory.workspace(id) ?? []);
+  const expectedEach = <V>(of: (view: WorkspaceView) => V) => entries(new Map(views.map((view) => [view.workspaceId, of(view)])));
+  expect(entries(await membersOf(h.db, h.schema('membership'), asked))).toEqual(expectedEach(expectedMembers));
+  expect(entries(await workspaceDetails(h.db, h.schema('workspace_summary'), asked))).toEqual(expectedEach((view) => expectedDetails(view.state)));
+  expect(entries(await quotaSettings(h.db, h.schema('quotas'), asked))).toEqual(expectedEach((view) => expectedQuotaSettings(view.state)));
+  const organizations = expectedOrganizations(h);
+  expect(entries(await organizationsById(h.db, h.schema('workspace_summary'), [...organizations.keys(), 'no-such-organization']))).toEqual(entries(organizations));
+  for (const user of users) expect(await organizationIdsOf(h.db, h.schema('membership'), user)).toEqual(expectedOrganizationIds(h, user));
 }

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { isCanopyError, type WorkspaceRole } from '@canopy/schema';
 import type { WorkspaceCommand } from '@canopy/workspaces';
+import { workspaceProjectors } from '../src/index.js';
 import { as, closeKeyStore, expectReadModelsMatchDirectory, startHarness } from './harness.js';
 import { sharedPgliteBackend } from './pglite-backend.js';
 
@@ -22,7 +23,7 @@ type Step =
   | { kind: 'delete'; actor: string; workspace: number }
   | { kind: 'detach'; actor: string; workspace: number; cluster: number }
   | { kind: 'quota'; actor: string; workspace: number; namespace: string; cluster: number | null; cpu: string; memory: string; remove: boolean }
-  | { kind: 'secret'; actor: string; workspace: number; name: string }
+  | { kind: 'secret'; actor: string; workspace: number; name: string; keys: string[] }
   | { kind: 'workspace'; actor: string; workspace: number; command: WorkspaceCommand };
 
 const workspaceCommand: fc.Arbitrary<WorkspaceCommand> = fc.oneof(
@@ -31,10 +32,23 @@ const workspaceCommand: fc.Arbitrary<WorkspaceCommand> = fc.oneof(
   fc.record({ type: fc.constant('RemoveMember' as const), userId: user }),
   fc.record({ type: fc.constant('DescribeWorkspace' as const), description: fc.constantFrom('', 'one', 'two') }),
   fc.constantFrom('east', 'west').map((name): WorkspaceCommand => ({ type: 'AttachCluster', clusterId: `cluster-${name}-${Math.random()}`, name, connection: { kind: 'simulator', simulator: name } })),
+  fc.constantFrom('north', 'south').map((name): WorkspaceCommand => ({
+    type: 'AttachCluster',
+    clusterId: `cluster-${name}-${Math.random()}`,
+    name,
+    connection: { kind: 'kubeconfig', path: `/etc/kube/${name}`, context: name === 'north' ? null : 'admin@south' },
+  })),
   fc.record({ type: fc.constantFrom('AddNamespace' as const, 'RemoveNamespace' as const), namespace: fc.constantFrom(...NAMESPACES) }),
   fc.record({ type: fc.constant('SetWorkspaceBudget' as const), cpu: fc.constantFrom('unlimited', '4', '8'), memory: fc.constantFrom('unlimited', '8Gi') }),
   fc.record({ type: fc.constantFrom('RestrictImage' as const, 'LiftImageRestriction' as const), namespace: fc.constantFrom(...NAMESPACES), image: fc.constantFrom('nginx:*', 'redis') }),
-  fc.constantFrom('devs', 'ops').map((name): WorkspaceCommand => ({ type: 'AddRoleBinding', name, namespaces: ['a'], role: { kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'User', name: 'bob', namespace: null }] })),
+  fc.constant<WorkspaceCommand>({ type: 'AddRoleBinding', name: 'devs', namespaces: ['a'], role: { kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'User', name: 'bob', namespace: null }] }),
+  fc.constant<WorkspaceCommand>({
+    type: 'AddRoleBinding',
+    name: 'ops',
+    namespaces: ['b', '/^a/'],
+    role: { kind: 'Role', name: 'deployer' },
+    subjects: [{ kind: 'ServiceAccount', name: 'ci', namespace: 'b' }, { kind: 'Group', name: 'ops', namespace: null }],
+  }),
   fc.constantFrom('devs', 'ops').map((name): WorkspaceCommand => ({ type: 'RemoveRoleBinding', name })),
   fc.constantFrom('admins').map((name): WorkspaceCommand => ({ type: 'AddClusterRoleBinding', name, clusterRole: 'view', subjects: [{ kind: 'Group', name: 'ops', namespace: null }] })),
   fc.constant<WorkspaceCommand>({ type: 'RemoveClusterRoleBinding', name: 'admins' }),
@@ -61,7 +75,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       remove: fc.boolean(),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('secret' as const), actor, workspace: pick, name: fc.constantFrom('db', 'token') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('secret' as const), actor, workspace: pick, name: fc.constantFrom('db', 'token'), keys: fc.subarray(['value', 'password', 'user'], { minLength: 1 }) }),
+  },
   { weight: 10, arbitrary: fc.record({ kind: fc.constant('workspace' as const), actor, workspace: pick, command: workspaceCommand }) },
 );
 
@@ -129,7 +146,7 @@ describe('property: live read models equal a rebuild from zero, and agree with t
                   break;
                 }
                 case 'secret':
-                  await commands.writeSecret(as(s.actor), at(s.workspace), h.version(at(s.workspace)), s.name, [{ key: 'value', value: 'v' }]);
+                  await commands.writeSecret(as(s.actor), at(s.workspace), h.version(at(s.workspace)), s.name, s.keys.map((key) => ({ key, value: 'v' })));
                   break;
                 case 'workspace':
                   await h.ws(s.actor, at(s.workspace), s.command);
@@ -144,7 +161,7 @@ describe('property: live read models equal a rebuild from zero, and agree with t
           }
 
           await h.sync();
-          const names = ['membership', 'quotas', 'workspace_summary'];
+          const names = workspaceProjectors.map((projector) => projector.name);
           const live = await Promise.all(names.map((name) => h.runner.checksum(name)));
           await h.runner.rebuild();
           const rebuilt = await Promise.all(names.map((name) => h.runner.checksum(name)));

@@ -1,5 +1,16 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
-import { desiredQuotas, effectiveRoles, summaries, workspaceBudget, workspacesOf } from '../src/index.js';
+import {
+  desiredQuotas,
+  effectiveRoles,
+  membersOf,
+  organizationIdsOf,
+  organizationsById,
+  quotaSettings,
+  summaries,
+  workspaceBudget,
+  workspaceDetails,
+  workspacesOf,
+} from '../src/index.js';
 import { as, closeKeyStore, expectReadModelsMatchDirectory, startHarness, type Backend, type Harness } from './harness.js';
 
 const GiB = 2 ** 30;
@@ -232,6 +243,125 @@ export function scenarioCases(backend: Backend): void {
       await h.runner.rebuild();
       const rebuilt = await Promise.all(names.map((name) => h.runner.checksum(name)));
       expect(rebuilt.map((c) => [c.name, c.checksum, c.position])).toEqual(live.map((c) => [c.name, c.checksum, c.position]));
+    });
+  });
+
+  describe('what the API shows of workspaces and organizations', () => {
+    it('lists details, members and quota settings of many workspaces at once; secrets by key name only', async () => {
+      const h = await open();
+      const { commands, directory } = h.service;
+      const { defaultId, web, api } = await teamWithWorkspaces(h);
+      const c1 = commands.newClusterId(as('ada'), web);
+      await h.ws('ada', web, { type: 'AttachCluster', clusterId: c1, name: 'east', connection: simulator('east') });
+      const c2 = commands.newClusterId(as('ada'), web);
+      await h.ws('ada', web, { type: 'AttachCluster', clusterId: c2, name: 'west', connection: { kind: 'kubeconfig', path: '/etc/kube/west', context: null } });
+      await h.ws('ada', web, { type: 'AddNamespace', namespace: 'shop' });
+      await h.ws('ada', web, { type: 'AddNamespace', namespace: 'jobs' });
+      await h.ws('ada', web, { type: 'SetWorkspaceBudget', cpu: '10', memory: 'unlimited' });
+      await h.ws('ada', web, { type: 'SetNamespaceQuota', namespace: 'shop', clusterId: c2, cpu: '2', memory: '2Gi' });
+      await h.ws('ada', web, { type: 'SetNamespaceQuota', namespace: 'shop', clusterId: null, cpu: '1', memory: '1Gi' });
+      await h.ws('ada', web, { type: 'SetNamespaceQuota', namespace: 'jobs', clusterId: c1, cpu: '500m', memory: 'unlimited' });
+      await h.ws('ada', web, { type: 'AddRoleBinding', name: 'devs', namespaces: ['shop', '/^job/'], role: { kind: 'Role', name: 'deployer' }, subjects: [{ kind: 'ServiceAccount', name: 'ci', namespace: 'shop' }] });
+      await h.ws('ada', web, { type: 'AddClusterRoleBinding', name: 'viewers', clusterRole: 'view', subjects: [{ kind: 'Group', name: 'ops', namespace: null }] });
+      await h.ws('ada', web, { type: 'RestrictImage', namespace: 'shop', image: 'redis' });
+      await h.ws('ada', web, { type: 'RestrictImage', namespace: 'jobs', image: 'nginx:*' });
+      await commands.writeSecret(as('ada'), web, h.version(web), 'db', [{ key: 'user', value: 'admin' }, { key: 'password', value: 'hunter2' }]);
+      await h.ws('ada', web, { type: 'AddMember', userId: 'bob', role: 'admin' });
+      await commands.writeSecret(as('bob'), web, h.version(web), 'db', [{ key: 'password', value: 'hunter3' }, { key: 'host', value: 'db.internal' }]);
+      await h.ws('ada', web, { type: 'AddMember', userId: 'ada', role: 'viewer' }); // an organization owner listed explicitly too shows once, as owner
+      await h.ws('ada', api, { type: 'AddMember', userId: 'dan', role: 'viewer' });
+      await h.sync();
+
+      const all = [defaultId, web, api, 'no-such-workspace'];
+      const details = await workspaceDetails(h.db, h.schema('workspace_summary'), all);
+      expect([...details.keys()].sort()).toEqual([defaultId, web, api].sort());
+      const secret = directory.workspace(web)!.state.secrets.get('db')!;
+      expect(details.get(web)).toEqual({
+        clusters: [
+          { id: c1, name: 'east', connection: { kind: 'simulator', simulator: 'east' } },
+          { id: c2, name: 'west', connection: { kind: 'kubeconfig', path: '/etc/kube/west', context: null } },
+        ],
+        namespaces: ['jobs', 'shop'],
+        roleBindings: [{ name: 'devs', namespaces: ['shop', '/^job/'], role: { kind: 'Role', name: 'deployer' }, subjects: [{ kind: 'ServiceAccount', name: 'ci', namespace: 'shop' }] }],
+        clusterRoleBindings: [{ name: 'viewers', clusterRole: 'view', subjects: [{ kind: 'Group', name: 'ops', namespace: null }] }],
+        restrictedImages: [
+          { namespace: 'jobs', image: 'nginx:*' },
+          { namespace: 'shop', image: 'redis' },
+        ],
+        secrets: [{ name: 'db', version: 2, keys: ['host', 'password'], writtenBy: 'bob', writtenAt: secret.writtenAt }],
+      });
+      expect(secret.writtenAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+      expect(details.get(api)).toEqual({ clusters: [], namespaces: [], roleBindings: [], clusterRoleBindings: [], restrictedImages: [], secrets: [] });
+      // Neither the values nor their ciphertext reach the read model.
+      const stored = JSON.stringify(await h.db.query(`SELECT * FROM ${h.schema('workspace_summary')}.secrets WHERE workspace_id = $1`, [web]));
+      for (const value of ['hunter2', 'hunter3', 'db.internal', secret.values.password!.ciphertext, secret.values.host!.iv]) expect(stored).not.toContain(value);
+
+      const members = await membersOf(h.db, h.schema('membership'), all);
+      expect(members.get(web)).toEqual([
+        { userId: 'ada', role: 'owner', source: 'organization-owner' },
+        { userId: 'bob', role: 'admin', source: 'explicit' },
+      ]);
+      expect(members.get(api)).toEqual([
+        { userId: 'ada', role: 'owner', source: 'organization-owner' },
+        { userId: 'dan', role: 'viewer', source: 'explicit' },
+      ]);
+      expect(members.has('no-such-workspace')).toBe(false);
+
+      const quotas = await quotaSettings(h.db, h.schema('quotas'), all);
+      expect(quotas.get(web)).toEqual({
+        budget: { cpu: 10_000, memory: 'unlimited' },
+        quotas: [
+          { namespace: 'jobs', clusterId: c1, cpu: 500, memory: 'unlimited' },
+          { namespace: 'shop', clusterId: null, cpu: 1000, memory: GiB },
+          { namespace: 'shop', clusterId: c2, cpu: 2000, memory: 2 * GiB },
+        ],
+      });
+      expect(quotas.get(api)).toEqual({ budget: { cpu: 'unlimited', memory: 'unlimited' }, quotas: [] });
+
+      // A detached cluster disappears, with its overrides; a deleted workspace from every batch.
+      await h.ws('ada', web, { type: 'DetachCluster', clusterId: c1 });
+      await commands.deleteWorkspace(as('ada'), api, h.version(api));
+      await h.sync();
+      expect((await workspaceDetails(h.db, h.schema('workspace_summary'), [web])).get(web)!.clusters.map((c) => c.name)).toEqual(['west']);
+      expect((await quotaSettings(h.db, h.schema('quotas'), [web])).get(web)!.quotas.map((q) => [q.namespace, q.clusterId])).toEqual([
+        ['shop', null],
+        ['shop', c2],
+      ]);
+      expect([...(await membersOf(h.db, h.schema('membership'), [web, api])).keys()]).toEqual([web]);
+      expect([...(await workspaceDetails(h.db, h.schema('workspace_summary'), [web, api])).keys()]).toEqual([web]);
+      expect([...(await quotaSettings(h.db, h.schema('quotas'), [web, api])).keys()]).toEqual([web]);
+      await expectReadModelsMatchDirectory(h, ['ada', 'bob', 'carol', 'dan']);
+    });
+
+    it('answers organizations by id, with their version and owners, and the organizations of a user', async () => {
+      const h = await open();
+      const { commands } = h.service;
+      const { organizationId, web, api } = await teamWithWorkspaces(h);
+      const other = (await commands.createOrganization(as('bob'), { name: 'Bob', kind: 'personal' })).organizationId;
+      await commands.addOrganizationOwner(as('ada'), organizationId, 'carol');
+      await commands.renameWorkspace(as('ada'), web, h.version(web), 'shop');
+      await h.ws('ada', api, { type: 'AddMember', userId: 'bob', role: 'member' });
+      await h.sync();
+
+      const organizations = await organizationsById(h.db, h.schema('workspace_summary'), [organizationId, other, organizationId, 'no-such-organization']);
+      // Created, two workspaces created, an owner added, a rename: five events on the organization stream.
+      expect(organizations).toEqual(
+        new Map([
+          [organizationId, { organizationId, name: 'Acme', kind: 'team', owners: ['ada', 'carol'], version: 5 }],
+          [other, { organizationId: other, name: 'Bob', kind: 'personal', owners: ['bob'], version: 1 }],
+        ]),
+      );
+
+      // (Other tests share this log: look at these two organizations only.)
+      const ours = async (userId: string) => (await organizationIdsOf(h.db, h.schema('membership'), userId)).filter((id) => [organizationId, other].includes(id));
+      expect(await ours('bob')).toEqual([organizationId, other].sort());
+      expect(await ours('carol')).toEqual([organizationId]);
+      expect(await ours('dan')).toEqual([]);
+      // Leaving its only workspace of the organization, bob no longer belongs to it.
+      await h.ws('bob', api, { type: 'RemoveMember', userId: 'bob' });
+      await h.sync();
+      expect(await ours('bob')).toEqual([other]);
+      await expectReadModelsMatchDirectory(h, ['ada', 'bob', 'carol', 'dan']);
     });
   });
 }

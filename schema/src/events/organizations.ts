@@ -28,6 +28,20 @@ export const OrganizationOwnerRemoved = defineEvent({
   payload: z.object({ organizationId: Id, userId: UserId }),
 });
 
+/**
+ * Auditors read every workspace's history in the organization, deleted
+ * workspaces included, and change nothing: auditing grants no workspace role.
+ */
+export const OrganizationAuditorAdded = defineEvent({
+  type: 'OrganizationAuditorAdded',
+  payload: z.object({ organizationId: Id, userId: UserId }),
+});
+
+export const OrganizationAuditorRemoved = defineEvent({
+  type: 'OrganizationAuditorRemoved',
+  payload: z.object({ organizationId: Id, userId: UserId }),
+});
+
 export const WorkspaceCreated = defineEvent({
   type: 'WorkspaceCreated',
   payload: z.object({
@@ -55,6 +69,8 @@ export const organizationEvents = [
   OrganizationCreated,
   OrganizationOwnerAdded,
   OrganizationOwnerRemoved,
+  OrganizationAuditorAdded,
+  OrganizationAuditorRemoved,
   WorkspaceCreated,
   WorkspaceRenamed,
   WorkspaceDeleted,

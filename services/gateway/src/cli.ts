@@ -39,7 +39,7 @@ Reads the log the server is configured with (same CANOPY_* variables). An
 embedded log (the default) can be read only while the server is stopped.
 Secret values never appear: only their keys.
 
-replay brings the read models (membership, quotas, workspace_summary; or the
+replay brings the read models (membership, quotas, workspace_summary, audit; or the
 one named) up to the log's head, takes a checksum of their tables, rebuilds
 them from zero with a progress bar, and checks the checksums are equal:
 exit 0 when they all are, 1 when one differs. Same log and data directory

@@ -21,6 +21,7 @@ const Environment = z.object({
   CANOPY_JWT_ISSUER: z.string().min(1).default('canopy'),
   CANOPY_JWT_AUDIENCE: z.string().min(1).default('canopy'),
   CANOPY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  CANOPY_READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
 });
 
 export interface Config {
@@ -37,6 +38,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Where the read models live: PostgreSQL with CANOPY_POSTGRES_URL (schemas prefixed after CANOPY_POSTGRES_SCHEMA), else PGlite in dataDir/read-models. */
   readModels: ReadModelDbConfig;
+  /** How long a mutation's answer waits for the read models to reflect it (0: not at all). */
+  readYourWritesTimeoutMs: number;
   /** Whether an embedded database (the log or the key store in PGlite) lives in dataDir: then one process at a time. */
   embeddedDatabases: boolean;
 }
@@ -76,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.CANOPY_DATA_DIR,
     auth: { jwtSecret: e.CANOPY_JWT_SECRET, jwksUrl: e.CANOPY_JWKS_URL, issuer: e.CANOPY_JWT_ISSUER, audience: e.CANOPY_JWT_AUDIENCE, dataDir: e.CANOPY_DATA_DIR },
     maxBodyBytes: e.CANOPY_MAX_BODY_BYTES,
+    readYourWritesTimeoutMs: e.CANOPY_READ_YOUR_WRITES_TIMEOUT_MS,
   };
 }
 

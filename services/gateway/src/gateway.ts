@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { EventLog, openEventStore, type EventStore } from '@canopy/eventstore';
 import { loadOrCreateDevMasterKey, openKeyStore, parseMasterKey } from '@canopy/keystore';
+import type { ProjectionRunner } from '@canopy/projections';
 import { canopyEventRegistry } from '@canopy/schema';
 import { buildWorkspacesSchema, startWorkspacesService } from '@canopy/workspaces';
 import { createAuthenticator, resolveAuthConfig, type AuthConfig } from './auth/index.js';
@@ -11,16 +12,18 @@ import { createGraphQLHandler } from './graphql-endpoint.js';
 import { createHttpServer } from './http-server.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { createMetrics } from './metrics.js';
+import { startReadModels } from './read-models.js';
 
 export interface RunningGateway {
   url: string;
   store: EventStore;
+  projections: ProjectionRunner;
   stop(): Promise<void>;
 }
 
 export const DEV_MASTER_KEY_FILE = 'dev-master-key';
 
-/** Opens the log and the key store, folds the workspaces, and serves GraphQL, health and metrics; `stop` closes them all. */
+/** Opens the log and the key store, projects the read models, folds the workspaces, and serves GraphQL, health and metrics; `stop` closes them all. */
 export async function startGateway(config: Config, logger: Logger = pino({ level: config.logLevel })): Promise<RunningGateway> {
   const authConfig = await resolveAuthConfig(config.auth);
   if (authConfig.kind === 'hs256' && authConfig.source === 'dev-file') {
@@ -46,17 +49,21 @@ async function serve(config: Config, logger: Logger, authConfig: AuthConfig, rel
   logger.info({ store: log.description }, 'event log open');
   const keys = await openKeyStore(config.keyStore, masterKey);
   logger.info({ keys: keys.description }, 'key store open');
+  const metrics = createMetrics(log.store);
+  const readModels = await startReadModels(config, log.store, metrics, logger);
   const eventLog = new EventLog(log.store, canopyEventRegistry());
   const service = await startWorkspacesService({ log: eventLog, keys: keys.keys, onError: (error) => logger.error({ err: error }, 'the directory feed stopped') });
   const graphql = await createGraphQLHandler({
     schema: await buildWorkspacesSchema(),
     service,
+    readsFor: readModels.readsFor,
+    consistency: readModels.consistency,
     authenticator: createAuthenticator(authConfig),
     logger,
     maxBodyBytes: config.maxBodyBytes,
   });
 
-  const server = createHttpServer({ store: log.store, metrics: createMetrics(log.store), logger, logDescription: log.description, graphql });
+  const server = createHttpServer({ store: log.store, projections: readModels.runner, metrics, logger, logDescription: log.description, graphql });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -67,10 +74,12 @@ async function serve(config: Config, logger: Logger, authConfig: AuthConfig, rel
   return {
     url,
     store: log.store,
+    projections: readModels.runner,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await graphql.stop();
+      await readModels.stop();
       await service.close();
       await keys.close();
       await log.close();

@@ -5,7 +5,7 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'gr
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, isCanopyError } from '@canopy/schema';
-import type { WorkspacesContext, WorkspacesService } from '@canopy/workspaces';
+import type { ReadModelConsistency, WorkspaceReads, WorkspacesContext, WorkspacesService } from '@canopy/workspaces';
 import type { Authenticator } from './auth/index.js';
 import { requestTarget } from './request-target.js';
 
@@ -19,6 +19,8 @@ export type GraphQLHandler = ((request: IncomingMessage, response: ServerRespons
 export async function createGraphQLHandler(deps: {
   schema: GraphQLSchema;
   service: WorkspacesService;
+  readsFor(userId: string): WorkspaceReads;
+  consistency: ReadModelConsistency;
   authenticator: Authenticator;
   logger: Logger;
   maxBodyBytes: number;
@@ -64,12 +66,16 @@ export async function createGraphQLHandler(deps: {
     }
     const result = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (request.method ?? 'GET').toUpperCase(), headers, search: requestTarget(request.url).search, body: parsedBody },
-      context: async () => ({
-        caller: await authenticate(deps.authenticator, request.headers.authorization),
-        commands: deps.service.commands,
-        queries: deps.service.queries,
-        correlationId: headers.get('x-correlation-id') ?? randomUUID(),
-      }),
+      context: async () => {
+        const caller = await authenticate(deps.authenticator, request.headers.authorization);
+        return {
+          caller,
+          commands: deps.service.commands,
+          reads: deps.readsFor(caller.userId),
+          consistency: deps.consistency,
+          correlationId: headers.get('x-correlation-id') ?? randomUUID(),
+        };
+      },
     });
     const responseHeaders: Record<string, string> = {};
     for (const [name, value] of result.headers) responseHeaders[name] = value;

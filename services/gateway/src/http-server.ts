@@ -2,15 +2,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EventStore } from '@canopy/eventstore';
+import type { ProjectionHealth } from '@canopy/projections';
 import { requestTarget } from './request-target.js';
 
 /**
  * GraphQL, health and metrics over HTTP. `/healthz` answers 200 only when the log
  * answers, so a load balancer stops sending traffic to a process cut off from
- * its log.
+ * its log; it lists each projector with its status, lag and error.
  */
 export function createHttpServer(deps: {
   store: EventStore;
+  projections: { health(): Promise<ProjectionHealth[]> };
   metrics: Registry;
   logger: Logger;
   logDescription: string;
@@ -25,13 +27,7 @@ export function createHttpServer(deps: {
     };
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, JSON.stringify({ error: 'method not allowed' }));
     if (path === '/healthz') {
-      deps.store.headPosition().then(
-        (head) => send(200, JSON.stringify({ status: 'ok', log: { store: deps.logDescription, headPosition: (head ?? 0n).toString() } })),
-        (error: unknown) => {
-          deps.logger.warn({ err: error }, 'health check: the log does not answer');
-          send(503, JSON.stringify({ status: 'unavailable', log: { store: deps.logDescription, error: 'the event log does not answer' } }));
-        },
-      );
+      health(deps).then(({ status, body }) => send(status, JSON.stringify(body)));
       return;
     }
     if (path === '/metrics') {
@@ -43,4 +39,28 @@ export function createHttpServer(deps: {
     }
     send(404, JSON.stringify({ error: 'not found', routes: ['/graphql', '/healthz', '/metrics'] }));
   });
+}
+
+/**
+ * `ok`, or `degraded` (still 200: the other read models serve) when a
+ * projector stopped on a poison event; 503 when the log does not answer.
+ */
+async function health(deps: { store: EventStore; projections: { health(): Promise<ProjectionHealth[]> }; logger: Logger; logDescription: string }) {
+  const projections = (await deps.projections.health()).map((p) => ({
+    name: p.name,
+    version: p.version,
+    active: p.active,
+    status: p.status,
+    position: (p.position ?? 0n).toString(),
+    lag: p.lag.toString(),
+    ...(p.error ? { error: p.error } : {}),
+  }));
+  try {
+    const head = await deps.store.headPosition();
+    const status = projections.some((p) => p.status === 'failed') ? 'degraded' : 'ok';
+    return { status: 200, body: { status, log: { store: deps.logDescription, headPosition: (head ?? 0n).toString() }, projections } };
+  } catch (error) {
+    deps.logger.warn({ err: error }, 'health check: the log does not answer');
+    return { status: 503, body: { status: 'unavailable', log: { store: deps.logDescription, error: 'the event log does not answer' }, projections } };
+  }
 }

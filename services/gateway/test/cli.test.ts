@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { EventLog, openPgliteEventStore } from '@canopy/eventstore';
 import { openKeyStore } from '@canopy/keystore';
 import { openReadModelDb } from '@canopy/projections';
+import { workspaceProjectors } from '@canopy/workspace-read-models';
 import { canopyEventRegistry } from '@canopy/schema';
 import { startWorkspacesService } from '@canopy/workspaces';
 import { createAuthenticator, resolveAuthConfig } from '../src/auth/index.js';
@@ -158,15 +159,15 @@ describe('canopy history', () => {
     const replay = (...args: string[]) => run(['replay', ...args], { CANOPY_DATA_DIR: dataDir });
     const first = await replay();
     expect(first.code).toBe(0);
-    expect(first.stdout.match(/: equal$/gm)).toHaveLength(3);
-    expect(first.stdout).toMatch(/^membership v1: \d+ events rebuilt/m);
+    expect(first.stdout.match(/: equal$/gm)).toHaveLength(workspaceProjectors.length);
+    expect(first.stdout).toMatch(/^membership v2: \d+ events rebuilt/m);
 
     const db = await openReadModelDb({ kind: 'pglite', dataDir: join(dataDir, 'read-models') });
-    await db.query(`UPDATE rm_membership_v1.members SET role = 'owner' WHERE user_id = 'bob'`);
+    await db.query(`UPDATE rm_membership_v2.members SET role = 'owner' WHERE user_id = 'bob'`);
     await db.close();
     const tampered = await replay('--projection', 'membership');
     expect(tampered.code).toBe(1);
-    expect(tampered.stdout).toMatch(/^membership v1: .*DIFFERENT$/m);
+    expect(tampered.stdout).toMatch(/^membership v2: .*DIFFERENT$/m);
     expect((await replay('--projection', 'membership')).code).toBe(0);
     expect((await replay('--projection', 'nope')).code).toBe(2);
   });

@@ -15,6 +15,7 @@ describe('configuration from the environment', () => {
       embeddedDatabases: true,
       auth: { jwtSecret: undefined, jwksUrl: undefined, issuer: 'canopy', audience: 'canopy', dataDir: '.canopy/data' },
       maxBodyBytes: 1024 * 1024,
+      readYourWritesTimeoutMs: 5000,
     });
   });
 
@@ -47,6 +48,8 @@ describe('configuration from the environment', () => {
     [{ CANOPY_EVENTSTORE: 'postgres', CANOPY_MASTER_KEY: 'k', CANOPY_JWT_SECRET: 's' }, /CANOPY_POSTGRES_URL is required/],
     [{ CANOPY_EVENTSTORE: 'eventstoredb', CANOPY_MASTER_KEY: 'k', CANOPY_JWT_SECRET: 's' }, /CANOPY_EVENTSTORE_URL is required/],
     [{ CANOPY_EVENTSTORE_URL: 'http://esdb:2113' }, /CANOPY_EVENTSTORE_URL: must be an esdb:\/\/ connection string/],
+    [{ CANOPY_READ_YOUR_WRITES_TIMEOUT_MS: '-1' }, /CANOPY_READ_YOUR_WRITES_TIMEOUT_MS/],
+    [{ CANOPY_READ_YOUR_WRITES_TIMEOUT_MS: '61000' }, /CANOPY_READ_YOUR_WRITES_TIMEOUT_MS/],
   ])('a wrong value %j stops the start with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -145,3 +145,66 @@ describe('renaming and deleting workspaces', () => {
     given(ada)([teamCreated, webCreated, deleted]).when({ type: 'RenameWorkspace', workspaceId: 'ws-web', name: 'x' }).thenFails(ErrorCode.NOT_FOUND);
   });
 });
+
+describe('organization auditors', () => {
+  const auditorAdded = (userId: string): OrganizationEvent => ({ type: 'OrganizationAuditorAdded', data: { organizationId: 'org-1', userId } });
+  const auditorRemoved = (userId: string): OrganizationEvent => ({ type: 'OrganizationAuditorRemoved', data: { organizationId: 'org-1', userId } });
+
+  it('organization owners add and remove auditors', () => {
+    given(ada)([teamCreated]).when({ type: 'AddOrganizationAuditor', userId: 'ivy' }).then([auditorAdded('ivy')]);
+    given(ada)([teamCreated, auditorAdded('ivy')]).when({ type: 'RemoveOrganizationAuditor', userId: 'ivy' }).then([auditorRemoved('ivy')]);
+    // Another owner may, too; an owner may audit as well (it grants nothing more).
+    const withBob: OrganizationEvent = { type: 'OrganizationOwnerAdded', data: { organizationId: 'org-1', userId: 'bob' } };
+    given(as('bob', undefined))([teamCreated, withBob]).when({ type: 'AddOrganizationAuditor', userId: 'ada' }).then([auditorAdded('ada')]);
+  });
+
+  it('adding an auditor twice or removing someone who is not one changes nothing', () => {
+    given(ada)([teamCreated, auditorAdded('ivy')]).when({ type: 'AddOrganizationAuditor', userId: 'ivy' }).then([]);
+    given(ada)([teamCreated]).when({ type: 'RemoveOrganizationAuditor', userId: 'ivy' }).then([]);
+    given(ada)([teamCreated, auditorAdded('ivy'), auditorRemoved('ivy')]).when({ type: 'RemoveOrganizationAuditor', userId: 'ivy' }).then([]);
+    // An owner is not an auditor unless added as one.
+    given(ada)([teamCreated]).when({ type: 'RemoveOrganizationAuditor', userId: 'ada' }).then([]);
+  });
+
+  it('only organization owners manage auditors: workspace roles, strangers and auditors themselves are refused', () => {
+    for (const role of ['owner', 'admin', 'member', 'viewer', undefined] as const) {
+      given(as('bob', role))([teamCreated]).when({ type: 'AddOrganizationAuditor', userId: 'ivy' }).thenFails(ErrorCode.FORBIDDEN, { organizationId: 'org-1' });
+      given(as('bob', role))([teamCreated, auditorAdded('ivy')]).when({ type: 'RemoveOrganizationAuditor', userId: 'ivy' }).thenFails(ErrorCode.FORBIDDEN);
+    }
+    given(as('ivy', undefined))([teamCreated, auditorAdded('ivy')]).when({ type: 'AddOrganizationAuditor', userId: 'eve' }).thenFails(ErrorCode.FORBIDDEN);
+    given(as('ivy', undefined))([teamCreated, auditorAdded('ivy')]).when({ type: 'RemoveOrganizationAuditor', userId: 'ivy' }).thenFails(ErrorCode.FORBIDDEN);
+    // The refusal comes before the no-op: a non-owner learns nothing about who audits.
+    given(as('bob', 'admin'))([teamCreated]).when({ type: 'RemoveOrganizationAuditor', userId: 'ivy' }).thenFails(ErrorCode.FORBIDDEN);
+  });
+
+  it('an auditor may change nothing in the organization', () => {
+    const ivy = as('ivy', undefined);
+    const audited = [teamCreated, webCreated, auditorAdded('ivy')];
+    given(ivy)(audited).when({ type: 'AddOrganizationOwner', userId: 'ivy' }).thenFails(ErrorCode.FORBIDDEN);
+    given(ivy)(audited).when({ type: 'RemoveOrganizationOwner', userId: 'ada' }).thenFails(ErrorCode.FORBIDDEN);
+    given(ivy)(audited).when({ type: 'CreateWorkspace', workspaceId: 'ws-2', name: 'api', kind: 'project' }).thenFails(ErrorCode.FORBIDDEN);
+    // Auditing grants no workspace role: with none, the workspace decisions refuse as for anyone without one.
+    given(ivy)(audited).when({ type: 'RenameWorkspace', workspaceId: 'ws-web', name: 'shop' }).thenFails(ErrorCode.NOT_FOUND);
+    given(ivy)(audited).when({ type: 'DeleteWorkspace', workspaceId: 'ws-web', clusterCount: 0 }).thenFails(ErrorCode.NOT_FOUND);
+  });
+
+  it.each([
+    ['an empty user id', ''],
+    ['a user id over 256 characters', 'u'.repeat(257)],
+  ])('refuses %s with BAD_USER_INPUT naming userId', (_label, userId) => {
+    given(ada)([teamCreated]).when({ type: 'AddOrganizationAuditor', userId }).thenFails(ErrorCode.BAD_USER_INPUT, { field: 'userId' });
+  });
+
+  it('nothing can be audited in an organization that does not exist', () => {
+    given(ada)([]).when({ type: 'AddOrganizationAuditor', userId: 'ivy' }).thenFails(ErrorCode.NOT_FOUND);
+    given(ada)([]).when({ type: 'RemoveOrganizationAuditor', userId: 'ivy' }).thenFails(ErrorCode.NOT_FOUND);
+  });
+
+  it('evolve folds auditors apart from owners: auditing grants no role', () => {
+    const state = given(ada)([teamCreated, auditorAdded('ivy'), auditorAdded('joe'), auditorRemoved('joe')]).state;
+    expect([...state.auditors]).toEqual(['ivy']);
+    expect([...state.owners]).toEqual(['ada']);
+    expect(given(ada)([teamCreated]).state.auditors.size).toBe(0);
+    expect(initialOrganizationState.auditors.size).toBe(0);
+  });
+});

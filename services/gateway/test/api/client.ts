@@ -14,6 +14,7 @@ import { expect } from '@jest/globals';
 import { pino, type Level } from 'pino';
 import { openPgliteEventStore, type RecordedEvent } from '@canopy/eventstore';
 import { openKeyStore } from '@canopy/keystore';
+import { openReadModelDb } from '@canopy/projections';
 import { mintToken } from '../../src/auth/index.js';
 import { loadConfig } from '../../src/config.js';
 import { startGateway, type RunningGateway } from '../../src/gateway.js';
@@ -223,7 +224,7 @@ export class TestGateway {
 }
 
 /**
- * A new data directory whose `log` and `keys` are copies of empty, ready-made databases. Creating a PGlite
+ * A new data directory whose `log`, `keys` and `read-models` are copies of empty, ready-made databases. Creating a PGlite
  * database (initdb) takes 4-5 s on a small machine, copying one a fraction of that: the empty databases are
  * made once, with the log's and the key store's own `open` (so with their tables), and kept in the temporary
  * directory under a name that changes with the PGlite version and with the code that creates the tables.
@@ -235,13 +236,14 @@ export async function freshDataDir(): Promise<string> {
   // cpSync: fs.promises.cp is several times slower on a directory of ~1,000 small files.
   cpSync(templates.log, join(dataDir, 'log'), { recursive: true });
   cpSync(templates.keys, join(dataDir, 'keys'), { recursive: true });
+  cpSync(templates.readModels, join(dataDir, 'read-models'), { recursive: true });
   return dataDir;
 }
 
-async function emptyDatabaseTemplates(): Promise<{ log: string; keys: string }> {
+async function emptyDatabaseTemplates(): Promise<{ log: string; keys: string; readModels: string }> {
   const root = await repositoryRoot();
   const pglite = JSON.parse(await readFile(join(root, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string };
-  const hash = createHash('sha256').update(pglite.version);
+  const hash = createHash('sha256').update(pglite.version).update('log,keys,read-models');
   for (const dir of [join(root, 'infra', 'eventstore', 'dist', 'src', 'sql'), join(root, 'infra', 'keystore', 'dist', 'src')]) {
     for (const file of (await readdir(dir)).filter((name) => name.endsWith('.js')).sort()) hash.update(file).update(await readFile(join(dir, file)));
   }
@@ -253,16 +255,18 @@ async function emptyDatabaseTemplates(): Promise<{ log: string; keys: string }> 
     await store.close();
     const keys = await openKeyStore({ kind: 'pglite', dataDir: join(building, 'keys') }, Buffer.alloc(32));
     await keys.close();
+    // The read models' database is left empty: the gateway's runner creates its tables.
+    await (await openReadModelDb({ kind: 'pglite', dataDir: join(building, 'read-models') })).close();
     await writeFile(join(building, 'ready'), `${new Date().toISOString()}\n`);
     try {
       await rename(building, template);
     } catch {
       // Another test file made them first (or a half-made one is in the way): use this private copy.
-      if (!(await exists(ready))) return { log: join(building, 'log'), keys: join(building, 'keys') };
+      if (!(await exists(ready))) return { log: join(building, 'log'), keys: join(building, 'keys'), readModels: join(building, 'read-models') };
       await rm(building, { recursive: true, force: true });
     }
   }
-  return { log: join(template, 'log'), keys: join(template, 'keys') };
+  return { log: join(template, 'log'), keys: join(template, 'keys'), readModels: join(template, 'read-models') };
 }
 
 /**
@@ -316,7 +320,9 @@ export const WORKSPACE_FIELDS = `
   myPermissions { role canRead canCreateResources canGovern canManageSecrets canManageMembers canRename canDelete }
 `;
 
-const CHANGE = `workspaceId version changed replayed clusterId workspace { ${WORKSPACE_FIELDS} }`;
+const HISTORY_PAGE = `edges { cursor node { position stream revision organizationId workspaceId type actor correlationId recordedAt data } } pageInfo { hasNextPage endCursor }`;
+
+const CHANGE = `workspaceId version changed replayed clusterId position consistent workspace { ${WORKSPACE_FIELDS} }`;
 
 export const Q = {
   createOrganization: `mutation CreateOrganization($name: String!, $kind: OrganizationKind!, $key: String) {
@@ -400,6 +406,22 @@ export const Q = {
   }`,
   organizations: `query Organizations { organizations { id name kind version owners workspaces { id name kind } } }`,
   organization: `query Organization($id: ID!) { organization(id: $id) { id name kind version owners workspaces { id name kind } } }`,
+  addOrganizationAuditor: `mutation AddOrganizationAuditor($organizationId: ID!, $userId: String!, $key: String) {
+    addOrganizationAuditor(organizationId: $organizationId, userId: $userId, idempotencyKey: $key) { organizationId version changed replayed consistent organization { id } }
+  }`,
+  removeOrganizationAuditor: `mutation RemoveOrganizationAuditor($organizationId: ID!, $userId: String!, $key: String) {
+    removeOrganizationAuditor(organizationId: $organizationId, userId: $userId, idempotencyKey: $key) { organizationId version changed replayed consistent organization { id } }
+  }`,
+  workspaceHistory: `query WorkspaceHistory($workspaceId: ID!, $first: Int, $after: String, $since: DateTime, $until: DateTime, $actor: String, $types: [String!], $newestFirst: Boolean) {
+    workspaceHistory(workspaceId: $workspaceId, first: $first, after: $after, since: $since, until: $until, actor: $actor, types: $types, newestFirst: $newestFirst) {
+      ${HISTORY_PAGE}
+    }
+  }`,
+  organizationHistory: `query OrganizationHistory($organizationId: ID!, $first: Int, $after: String, $actor: String, $types: [String!], $newestFirst: Boolean) {
+    organizationHistory(organizationId: $organizationId, first: $first, after: $after, actor: $actor, types: $types, newestFirst: $newestFirst) {
+      ${HISTORY_PAGE}
+    }
+  }`,
 } as const;
 
 // ---- Setup shortcuts. -----------------------------------------------------------------------

@@ -22,6 +22,12 @@ export interface CommandResult {
   /** False when the command was already true (nothing appended) or replayed from its idempotency key. */
   changed: boolean;
   replayed: boolean;
+  /**
+   * The log position the answer reflects: the last event appended, or for a
+   * command that appended nothing, everything the decision saw. Queries see
+   * the change once the read models reach it.
+   */
+  position: bigint | undefined;
 }
 
 export interface Keys {
@@ -61,6 +67,15 @@ export class WorkspaceCommands {
     return this.organizationCommand(context, organizationId, { type: 'RemoveOrganizationOwner', userId });
   }
 
+  /** Auditors read every workspace's history in the organization (deleted ones too) and change nothing; organization owners only. */
+  async addOrganizationAuditor(context: CommandContext, organizationId: string, userId: string): Promise<CommandResult> {
+    return this.organizationCommand(context, organizationId, { type: 'AddOrganizationAuditor', userId });
+  }
+
+  async removeOrganizationAuditor(context: CommandContext, organizationId: string, userId: string): Promise<CommandResult> {
+    return this.organizationCommand(context, organizationId, { type: 'RemoveOrganizationAuditor', userId });
+  }
+
   async createWorkspace(
     context: CommandContext,
     input: { organizationId: string; name: string; kind: 'project' | 'environment'; stage?: string | null; description?: string },
@@ -68,7 +83,8 @@ export class WorkspaceCommands {
     const workspaceId = newEntityId(scope(context), `workspace:${input.organizationId}`);
     const { organizationId, ...rest } = input;
     const result = await this.organizationCommand(context, organizationId, { type: 'CreateWorkspace', workspaceId, ...rest });
-    return { workspaceId, ...result };
+    // The answer's version is the workspace's own (0 for a new one), not its organization's.
+    return { workspaceId, ...result, version: this.directory.workspace(workspaceId)?.version ?? 0 };
   }
 
   /** The id a cluster attached by this command gets (stable under an idempotency key). */
@@ -110,8 +126,9 @@ export class WorkspaceCommands {
     const actor: Actor = { userId: context.userId, role: effectiveRole(workspace, context.userId) };
     decideOrganization({ type: 'DeleteWorkspace', workspaceId, clusterCount: workspace.state.clusters.size }, workspace.organization, actor);
     const result = await this.workspaceCommand(context, workspaceId, expectedVersion, fingerprint, () => ({ type: 'CloseWorkspace', organizationId: workspace.organizationId }));
-    if (result.changed) await this.finishDeletion(context.userId, workspace.organizationId, workspaceId);
-    return result;
+    if (!result.changed) return result;
+    await this.finishDeletion(context.userId, workspace.organizationId, workspaceId);
+    return { ...result, position: this.directory.position };
   }
 
   /** Completes deletions a crash interrupted: the organization still lists a workspace whose stream is closed. */
@@ -143,9 +160,10 @@ export class WorkspaceCommands {
     const command = await build(current);
     const actor: Actor = { userId: context.userId, role: effectiveRole(current, context.userId) };
     const events = decideWorkspace(workspaceId, command, current.state, actor);
-    if (events.length === 0) return { version: current.version, changed: false, replayed: false };
+    if (events.length === 0) return { version: current.version, changed: false, replayed: false, position: this.directory.position };
+    let appended: AppendResult;
     try {
-      await this.append(stream, events, current.streamRevision ?? 'no_stream', context, idempotency, hash);
+      appended = await this.append(stream, events, current.streamRevision ?? 'no_stream', context, idempotency, hash);
     } catch (error) {
       if (!isCanopyError(error, ErrorCode.WRONG_EXPECTED_VERSION) && !isCanopyError(error, ErrorCode.DUPLICATE_EVENT_ID)) throw error;
       await this.directory.catchUp(this.log, stream);
@@ -153,7 +171,7 @@ export class WorkspaceCommands {
       if (replayed) return replayed;
       throw this.conflict(workspaceId);
     }
-    return { version: current.version + events.length, changed: true, replayed: false };
+    return { version: current.version + events.length, changed: true, replayed: false, position: appended.position };
   }
 
   /** Seals each value with the workspace's data key before anything is decided or written; the plain values never reach the log. */
@@ -194,10 +212,10 @@ export class WorkspaceCommands {
       }
       const events = decideOrganization(command, state ?? initialOrganizationState, { userId: context.userId, role: options.role });
       const revision = folded?.revision;
-      if (events.length === 0) return { version: versionOf(revision), changed: false, replayed: false };
+      if (events.length === 0) return { version: versionOf(revision), changed: false, replayed: false, position: this.directory.position };
       try {
-        await this.append(stream, events, revision ?? 'no_stream', context, idempotency, hash);
-        return { version: versionOf(revision) + events.length, changed: true, replayed: false };
+        const appended = await this.append(stream, events, revision ?? 'no_stream', context, idempotency, hash);
+        return { version: versionOf(revision) + events.length, changed: true, replayed: false, position: appended.position };
       } catch (error) {
         const retryable = isCanopyError(error, ErrorCode.WRONG_EXPECTED_VERSION) || isCanopyError(error, ErrorCode.DUPLICATE_EVENT_ID);
         if (!retryable || attempt >= ORGANIZATION_ATTEMPTS) throw retryable ? this.organizationBusy(organizationId) : error;
@@ -292,7 +310,7 @@ export class WorkspaceCommands {
       if (!next) break;
       last = next;
     }
-    return { version: versionOf(last.revision), changed: true, replayed: true };
+    return { version: versionOf(last.revision), changed: true, replayed: true, position: this.directory.position };
   }
 
   /** What identifies a retry: needed only under an idempotency key. */
@@ -302,6 +320,10 @@ export class WorkspaceCommands {
 
   private requireWorkspace(workspaceId: string, userId: string): WorkspaceView {
     const workspace = this.directory.workspace(workspaceId);
+    if (workspace && effectiveRole(workspace, userId) === undefined && workspace.organization.auditors.has(userId)) {
+      // An auditor reads the workspace's history, so it exists for them; auditing grants no role to change it.
+      throw new CanopyError(ErrorCode.FORBIDDEN, 'An auditor of the organization reads its history and changes nothing.', { organizationId: workspace.organizationId, workspaceId });
+    }
     if (!workspace || effectiveRole(workspace, userId) === undefined) throw workspaceNotFound(workspaceId);
     return workspace;
   }
@@ -333,9 +355,11 @@ export class WorkspaceCommands {
     return new CanopyError(ErrorCode.CONFLICT, `Organization ${organizationId} is changing too fast to apply this change; try again.`, { organizationId });
   }
 
+  /** Whether the caller knows the organization: a role in one of its workspaces, or auditing it (they read its history, so they are refused, not told it does not exist). */
   private hasAnyRole(organizationId: string, userId: string): boolean {
     const folded = this.directory.organization(organizationId);
     if (!folded) return false;
+    if (folded.state.auditors.has(userId)) return true;
     for (const workspaceId of folded.state.workspaces.keys()) {
       const workspace = this.directory.workspace(workspaceId);
       if (workspace && effectiveRole(workspace, userId)) return true;

@@ -47,6 +47,12 @@ export class Directory {
   private readonly workspaces = new Map<string, Folded<WorkspaceState>>();
   private readonly workspaceOrganization = new Map<string, string>();
   private readonly idempotent = new Map<string, IdempotentEvent>();
+  private folded: bigint | undefined;
+
+  /** The log position of the latest event folded: every answer decided on the directory reflects the log up to here. */
+  get position(): bigint | undefined {
+    return this.folded;
+  }
 
   /** Folds one event of an organization or workspace stream; other streams and already-folded revisions are ignored. */
   apply(event: ReadDomainEvent): void {
@@ -73,6 +79,7 @@ export class Directory {
     } else {
       return;
     }
+    if (this.folded === undefined || event.position > this.folded) this.folded = event.position;
     if (event.metadata.idempotencyKey !== undefined) {
       this.idempotent.set(event.id, { stream: event.stream, revision: event.revision, commandHash: event.metadata.commandHash });
     }

@@ -75,7 +75,7 @@ function toEntry(event: ReadDomainEvent): HistoryEntry {
 }
 
 /** Sealed secret values are ciphertext, but an audit trail has no use for them: only their keys are shown. */
-function redacted(event: ReadDomainEvent): JsonValue {
+export function redacted(event: Pick<ReadDomainEvent, 'type' | 'data'>): JsonValue {
   if (event.type !== 'SecretWritten') return event.data;
   const data = event.data as { values?: Record<string, unknown> };
   return { ...(event.data as Record<string, JsonValue>), values: Object.fromEntries(Object.keys(data.values ?? {}).map((key) => [key, '[sealed]'])) };

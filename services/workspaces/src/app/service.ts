@@ -4,11 +4,9 @@ import { SecretCipher } from '@canopy/keystore';
 import { WorkspaceCommands } from './commands.js';
 import { Directory } from './directory.js';
 import { feedDirectory } from './feed.js';
-import { WorkspaceQueries } from './queries.js';
 
 export interface WorkspacesService {
   commands: WorkspaceCommands;
-  queries: WorkspaceQueries;
   directory: Directory;
   close(): Promise<void>;
 }
@@ -24,5 +22,5 @@ export async function startWorkspacesService(options: { log: EventLog; keys: Key
   await feed.caughtUp;
   const commands = new WorkspaceCommands(options.log, directory, new SecretCipher(options.keys), options.keys);
   await commands.finishDeletions();
-  return { commands, queries: new WorkspaceQueries(directory), directory, close: () => feed.close() };
+  return { commands, directory, close: () => feed.close() };
 }

@@ -6,12 +6,14 @@ import { CanopyError, ErrorCode, type WorkspaceRole } from '@canopy/schema';
  * quotas, role bindings and image restrictions, admin's because they
  * grant access or bound everyone's resources.
  */
-export type WorkspaceAction = 'read' | 'createResources' | 'governWorkspace' | 'manageSecrets' | 'manageMembers' | 'renameWorkspace' | 'deleteWorkspace';
+export type WorkspaceAction = 'read' | 'readHistory' | 'createResources' | 'governWorkspace' | 'manageSecrets' | 'manageMembers' | 'renameWorkspace' | 'deleteWorkspace';
 
 const RANK: Record<WorkspaceRole, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 
 const LEAST_ROLE: Record<WorkspaceAction, WorkspaceRole> = {
   read: 'viewer',
+  /** The audit trail names every actor and change: admins' and owners' (and organization auditors'). */
+  readHistory: 'admin',
   createResources: 'member',
   governWorkspace: 'admin',
   manageSecrets: 'admin',

@@ -4,6 +4,7 @@ import {
   ErrorCode,
   KubernetesName,
   Stage,
+  UserId,
   type EventOf,
   type OrganizationKind,
   type organizationEvents,
@@ -29,16 +30,20 @@ export interface OrganizationState {
   name: string;
   kind: OrganizationKind | undefined;
   owners: ReadonlySet<string>;
+  /** Who may read every workspace's history (deleted ones too) and change nothing; auditing grants no workspace role. */
+  auditors: ReadonlySet<string>;
   /** Live workspaces by id; deleted ones are gone, and their names free. */
   workspaces: ReadonlyMap<string, WorkspaceEntry>;
 }
 
-export const initialOrganizationState: OrganizationState = { organizationId: undefined, name: '', kind: undefined, owners: new Set(), workspaces: new Map() };
+export const initialOrganizationState: OrganizationState = { organizationId: undefined, name: '', kind: undefined, owners: new Set(), auditors: new Set(), workspaces: new Map() };
 
 export type OrganizationCommand =
   | { type: 'CreateOrganization'; organizationId: string; name: string; kind: OrganizationKind; defaultWorkspaceId: string }
   | { type: 'AddOrganizationOwner'; userId: string }
   | { type: 'RemoveOrganizationOwner'; userId: string }
+  | { type: 'AddOrganizationAuditor'; userId: string }
+  | { type: 'RemoveOrganizationAuditor'; userId: string }
   | { type: 'CreateWorkspace'; workspaceId: string; name: string; kind: 'project' | 'environment'; stage?: string | null; description?: string }
   | { type: 'RenameWorkspace'; workspaceId: string; name: string }
   /** `clusterCount` comes from the workspace stream: a workspace holding clusters cannot be deleted. */
@@ -95,6 +100,18 @@ export function decideOrganization(command: OrganizationCommand, state: Organiza
         throw new CanopyError(ErrorCode.LAST_OWNER, `${command.userId} is the last owner of the organization; add another owner first.`, { userId: command.userId });
       }
       return [{ type: 'OrganizationOwnerRemoved', data: { organizationId, userId: command.userId } }];
+
+    case 'AddOrganizationAuditor': {
+      requireOwner();
+      const userId = parseField('userId', UserId, command.userId);
+      if (state.auditors.has(userId)) return [];
+      return [{ type: 'OrganizationAuditorAdded', data: { organizationId, userId } }];
+    }
+
+    case 'RemoveOrganizationAuditor':
+      requireOwner();
+      if (!state.auditors.has(command.userId)) return [];
+      return [{ type: 'OrganizationAuditorRemoved', data: { organizationId, userId: command.userId } }];
 
     case 'CreateWorkspace': {
       requireOwner();
@@ -166,6 +183,7 @@ export function evolveOrganization(state: OrganizationState, event: Organization
         name: event.data.name,
         kind: event.data.kind,
         owners: new Set([event.data.ownerId]),
+        auditors: new Set(),
         workspaces: new Map([[workspaceId, { name, kind: 'default', stage: null, renames: 0 }]]),
       };
     }
@@ -173,6 +191,10 @@ export function evolveOrganization(state: OrganizationState, event: Organization
       return { ...state, owners: new Set([...state.owners, event.data.userId]) };
     case 'OrganizationOwnerRemoved':
       return { ...state, owners: new Set([...state.owners].filter((owner) => owner !== event.data.userId)) };
+    case 'OrganizationAuditorAdded':
+      return { ...state, auditors: new Set([...state.auditors, event.data.userId]) };
+    case 'OrganizationAuditorRemoved':
+      return { ...state, auditors: new Set([...state.auditors].filter((auditor) => auditor !== event.data.userId)) };
     case 'WorkspaceCreated':
       return { ...state, workspaces: new Map([...state.workspaces, [event.data.workspaceId, { name: event.data.name, kind: event.data.kind, stage: event.data.stage, renames: 0 }]]) };
     case 'WorkspaceRenamed': {

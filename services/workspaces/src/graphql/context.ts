@@ -1,10 +1,12 @@
 import type { WorkspaceCommands } from '../app/commands.js';
-import type { WorkspaceQueries } from '../app/queries.js';
+import type { ReadModelConsistency, WorkspaceReads } from '../app/reads.js';
 
-/** What every resolver of this subgraph gets: the authenticated caller and the service. */
+/** What every resolver of this subgraph gets: the authenticated caller, the command side, and the read models for this caller. */
 export interface WorkspacesContext {
   caller: { userId: string };
   commands: WorkspaceCommands;
-  queries: WorkspaceQueries;
+  /** Made per request: its loaders batch and cache the request's lookups. */
+  reads: WorkspaceReads;
+  consistency: ReadModelConsistency;
   correlationId?: string;
 }

@@ -1,30 +1,29 @@
+import { CanopyError, ErrorCode } from '@canopy/schema';
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { CommandResult } from '../app/commands.js';
+import { answer, commandContext, IdempotencyKey } from './commanding.js';
 import type { WorkspacesContext } from './context.js';
 import { NewWorkspaceKind, OrganizationKindValue } from './enums.js';
 import { toOrganization, toWorkspace } from './mapping.js';
 import { Organization, OrganizationChange, Workspace, WorkspaceChange } from './types.js';
 
-const IdempotencyKey = { nullable: true, defaultValue: null, description: 'Retrying with the same key returns the first result and records nothing new.' } as const;
-
-function commandContext(context: WorkspacesContext, idempotencyKey: string | null | undefined) {
-  return { userId: context.caller.userId, correlationId: context.correlationId, ...(idempotencyKey ? { idempotencyKey } : {}) };
-}
-
 @Resolver(() => Organization)
 export class OrganizationResolver {
-  @Query(() => [Organization], { description: 'The organizations the caller owns or holds a role in.' })
-  organizations(@Ctx() context: WorkspacesContext): Organization[] {
-    return context.queries.organizations(context.caller.userId).map(toOrganization);
+  @Query(() => [Organization], { description: 'The organizations the caller owns, audits, or holds a role in.' })
+  async organizations(@Ctx() context: WorkspacesContext): Promise<Organization[]> {
+    return (await context.reads.organizations()).map(toOrganization);
   }
 
   @Query(() => Organization)
-  organization(@Arg('id', () => ID) id: string, @Ctx() context: WorkspacesContext): Organization {
-    return toOrganization(context.queries.organization(id, context.caller.userId));
+  async organization(@Arg('id', () => ID) id: string, @Ctx() context: WorkspacesContext): Promise<Organization> {
+    const [belongs, organization] = await Promise.all([context.reads.belongsTo(id), context.reads.organization(id)]);
+    if (!belongs || !organization) throw new CanopyError(ErrorCode.NOT_FOUND, `Organization ${id} does not exist or you have no role in it.`, { organizationId: id });
+    return toOrganization(organization);
   }
 
   @FieldResolver(() => [Workspace], { description: "The organization's workspaces the caller holds a role in." })
-  workspaces(@Root() organization: Organization, @Ctx() context: WorkspacesContext): Workspace[] {
-    return context.queries.workspaces(context.caller.userId, organization.id).map(toWorkspace);
+  async workspaces(@Root() organization: Organization, @Ctx() context: WorkspacesContext): Promise<Workspace[]> {
+    return (await context.reads.workspacesOf(organization.id)).map((record) => toWorkspace(record, record.role));
   }
 
   @Mutation(() => OrganizationChange, { description: 'Creates an organization, owned by the caller, with its default workspace.' })
@@ -58,6 +57,26 @@ export class OrganizationResolver {
     return this.change(context, organizationId, await context.commands.removeOrganizationOwner(commandContext(context, idempotencyKey), organizationId, userId));
   }
 
+  @Mutation(() => OrganizationChange, { description: "Owners only. An auditor reads the history of every workspace of the organization (deleted ones too) and changes nothing." })
+  async addOrganizationAuditor(
+    @Arg('organizationId', () => ID) organizationId: string,
+    @Arg('userId') userId: string,
+    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
+    @Ctx() context: WorkspacesContext,
+  ): Promise<OrganizationChange> {
+    return this.change(context, organizationId, await context.commands.addOrganizationAuditor(commandContext(context, idempotencyKey), organizationId, userId));
+  }
+
+  @Mutation(() => OrganizationChange, { description: 'Owners only.' })
+  async removeOrganizationAuditor(
+    @Arg('organizationId', () => ID) organizationId: string,
+    @Arg('userId') userId: string,
+    @Arg('idempotencyKey', () => String, IdempotencyKey) idempotencyKey: string | null,
+    @Ctx() context: WorkspacesContext,
+  ): Promise<OrganizationChange> {
+    return this.change(context, organizationId, await context.commands.removeOrganizationAuditor(commandContext(context, idempotencyKey), organizationId, userId));
+  }
+
   @Mutation(() => WorkspaceChange, { description: 'Creates a project or environment workspace; organization owners only.' })
   async createWorkspace(
     @Arg('organizationId', () => ID) organizationId: string,
@@ -75,14 +94,10 @@ export class OrganizationResolver {
       stage,
       ...(description === null ? {} : { description }),
     });
-    const view = context.queries.workspace(result.workspaceId, context.caller.userId);
-    return { workspaceId: result.workspaceId, version: view.version, changed: result.changed, replayed: result.replayed, workspace: toWorkspace(view) };
+    return { workspaceId: result.workspaceId, ...(await answer(context, result)) };
   }
 
-  private change(context: WorkspacesContext, organizationId: string, result: { version: number; changed: boolean; replayed: boolean }): OrganizationChange {
-    const organization = context.queries.findOrganization(organizationId, context.caller.userId);
-    return { organizationId, ...result, organization: organization ? toOrganization(organization) : null };
+  private async change(context: WorkspacesContext, organizationId: string, result: CommandResult): Promise<OrganizationChange> {
+    return { organizationId, ...(await answer(context, result)) };
   }
 }
-
-export { commandContext, IdempotencyKey };

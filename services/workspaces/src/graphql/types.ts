@@ -5,6 +5,7 @@ import { ClusterConnectionKind, MembershipSource, OrganizationKindValue, RoleKin
 export class Permissions {
   @Field(() => WorkspaceRoleValue) role!: WorkspaceRoleValue;
   @Field() canRead!: boolean;
+  @Field({ description: "Read the workspace's history (who changed what, when)." }) canReadHistory!: boolean;
   @Field({ description: 'Attach and detach clusters, add and remove namespaces.' }) canCreateResources!: boolean;
   @Field({ description: 'Budget, quotas, role bindings and image restrictions.' }) canGovern!: boolean;
   @Field() canManageSecrets!: boolean;
@@ -87,7 +88,7 @@ export class SecretMetadata {
   @Field(() => String, { nullable: true }) updatedAt!: string | null;
 }
 
-@ObjectType()
+@ObjectType({ description: 'A workspace as the caller sees it; its lists come from the read models, batched across a page.' })
 export class Workspace {
   @Field(() => ID) id!: string;
   @Field(() => ID) organizationId!: string;
@@ -99,16 +100,8 @@ export class Workspace {
   @Field(() => Int) memberCount!: number;
   @Field(() => Int) clusterCount!: number;
   @Field(() => Int) namespaceCount!: number;
-  @Field(() => [Member]) members!: Member[];
-  @Field(() => [Cluster]) clusters!: Cluster[];
-  @Field(() => [String]) namespaces!: string[];
-  @Field(() => ResourceLimits, { description: 'The most the quotas over namespaces × clusters may add up to.' }) budget!: ResourceLimits;
-  @Field(() => [NamespaceQuota]) quotas!: NamespaceQuota[];
-  @Field(() => [RoleBinding]) roleBindings!: RoleBinding[];
-  @Field(() => [ClusterRoleBinding]) clusterRoleBindings!: ClusterRoleBinding[];
-  @Field(() => [ImageRestriction]) restrictedImages!: ImageRestriction[];
-  @Field(() => [SecretMetadata]) secrets!: SecretMetadata[];
-  @Field(() => Permissions) myPermissions!: Permissions;
+  /** The caller's role: the list fields and `myPermissions` are resolved from it and the read models (workspace-fields-resolver.ts). */
+  role!: WorkspaceRoleValue;
 }
 
 @ObjectType()
@@ -126,8 +119,10 @@ export class WorkspaceChange {
   @Field(() => Int, { description: 'The workspace version after the change.' }) version!: number;
   @Field({ description: 'False when the workspace already was that way: nothing was recorded.' }) changed!: boolean;
   @Field({ description: 'True when this answers a retry with an idempotency key already used: nothing new was recorded.' }) replayed!: boolean;
-  @Field(() => Workspace, { nullable: true, description: 'The workspace now; null once deleted or when the caller left it.' }) workspace!: Workspace | null;
   @Field(() => ID, { nullable: true, description: 'The cluster attached (attachCluster only).' }) clusterId?: string | null;
+  @Field({ description: 'The log position of the change (or of what the answer reflects when nothing was recorded): a history cursor.' }) position!: string;
+  @Field({ description: 'True when queries already see the change; false when the read models did not catch up within the server\'s wait bound (they will).' })
+  consistent!: boolean;
 }
 
 @ObjectType({ description: 'The outcome of an organization mutation.' })
@@ -136,5 +131,6 @@ export class OrganizationChange {
   @Field(() => Int) version!: number;
   @Field() changed!: boolean;
   @Field() replayed!: boolean;
-  @Field(() => Organization, { nullable: true, description: 'The organization now; null when the caller no longer belongs to it.' }) organization!: Organization | null;
+  @Field() position!: string;
+  @Field() consistent!: boolean;
 }

@@ -1,12 +1,14 @@
 import { CanopyError, ErrorCode } from '@canopy/schema';
+import { workspaceNotFound } from '../domain/access.js';
 import { Arg, Args, ArgsType, Ctx, Field, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { WorkspaceCommand } from '../domain/workspace.js';
 import type { CommandResult } from '../app/commands.js';
 import type { WorkspacesContext } from './context.js';
 import { WorkspaceRoleValue } from './enums.js';
 import { ClusterRoleBindingInput, KubeconfigInput, RoleBindingInput, SecretValueInput } from './inputs.js';
+import { answer, commandContext, IdempotencyKey } from './commanding.js';
 import { permissionsOf, toWorkspace } from './mapping.js';
-import { commandContext, IdempotencyKey } from './organization-resolver.js';
+import { requireRole, visibleWorkspace } from './workspace-fields-resolver.js';
 import { Permissions, Workspace, WorkspaceChange } from './types.js';
 
 /** What every workspace mutation takes: which workspace, the version the change is based on, and an optional idempotency key. */
@@ -22,18 +24,21 @@ class WorkspaceChangeArgs {
 @Resolver(() => Workspace)
 export class WorkspaceResolver {
   @Query(() => [Workspace], { description: 'The workspaces the caller holds a role in, in one organization or all.' })
-  workspaces(@Arg('organizationId', () => ID, { nullable: true, defaultValue: null }) organizationId: string | null, @Ctx() context: WorkspacesContext): Workspace[] {
-    return context.queries.workspaces(context.caller.userId, organizationId ?? undefined).map(toWorkspace);
+  async workspaces(@Arg('organizationId', () => ID, { nullable: true, defaultValue: null }) organizationId: string | null, @Ctx() context: WorkspacesContext): Promise<Workspace[]> {
+    const visible = await context.reads.workspacesOf(organizationId ?? undefined);
+    return visible.map((record) => toWorkspace(record, record.role));
   }
 
   @Query(() => Workspace, { description: 'NOT_FOUND unless the caller holds a role in it.' })
-  workspace(@Arg('id', () => ID) id: string, @Ctx() context: WorkspacesContext): Workspace {
-    return toWorkspace(context.queries.workspace(id, context.caller.userId));
+  async workspace(@Arg('id', () => ID) id: string, @Ctx() context: WorkspacesContext): Promise<Workspace> {
+    const found = await visibleWorkspace(context.reads, id);
+    if (!found) throw workspaceNotFound(id);
+    return found;
   }
 
   @Query(() => Permissions, { description: "The caller's role in the workspace and what it allows." })
-  myPermissions(@Arg('workspaceId', () => ID) workspaceId: string, @Ctx() context: WorkspacesContext): Permissions {
-    return permissionsOf(context.queries.workspace(workspaceId, context.caller.userId).role);
+  async myPermissions(@Arg('workspaceId', () => ID) workspaceId: string, @Ctx() context: WorkspacesContext): Promise<Permissions> {
+    return permissionsOf(await requireRole(context.reads, workspaceId));
   }
 
   @Mutation(() => WorkspaceChange, { description: 'Admins and owners; the default workspace of a personal organization keeps its name.' })
@@ -52,7 +57,7 @@ export class WorkspaceResolver {
     @Ctx() context: WorkspacesContext,
   ): Promise<WorkspaceChange> {
     const result = await context.commands.deleteWorkspace(commandContext(context, base.idempotencyKey), base.workspaceId, base.expectedVersion);
-    return { workspaceId: base.workspaceId, ...result, workspace: null };
+    return this.change(context, base.workspaceId, result);
   }
 
   @Mutation(() => WorkspaceChange)
@@ -259,17 +264,8 @@ export class WorkspaceResolver {
     return this.change(context, base.workspaceId, result);
   }
 
-  /** The workspace is mapped only when the client selects it, from the view taken right after the change. */
-  private change(context: WorkspacesContext, workspaceId: string, result: CommandResult): WorkspaceChange {
-    const view = context.queries.findWorkspace(workspaceId, context.caller.userId);
-    let workspace: Workspace | null | undefined;
-    return {
-      workspaceId,
-      ...result,
-      get workspace() {
-        return (workspace ??= view ? toWorkspace(view) : null);
-      },
-    };
+  private async change(context: WorkspacesContext, workspaceId: string, result: CommandResult): Promise<WorkspaceChange> {
+    return { workspaceId, ...(await answer(context, result)) };
   }
 }
 

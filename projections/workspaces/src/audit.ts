@@ -1,0 +1,190 @@
+import type { JsonValue } from '@canopy/eventstore';
+import type { Projector, ReadModelTx } from '@canopy/projections';
+import { redacted } from '@canopy/workspaces';
+import { decode, workspaceStreams, type DecodedEvent } from './events.js';
+
+/**
+ * The audit trail: one row per event of every organization and workspace
+ * stream, as an auditor pages through it. Each row names its organization
+ * and, when the event concerns one, its workspace: the workspace stream's
+ * events, and on the organization stream the creation (of the organization,
+ * with its default workspace; of a workspace), renaming and deletion of a
+ * workspace. Owner events concern the organization only (`workspace_id`
+ * NULL). Rows outlive the workspaces they are about.
+ *
+ * Payloads are stored lifted to the current contract and as the CLI's
+ * history shows them: sealed secret values are replaced by '[sealed]' (the
+ * workspaces service's `redacted`), so no ciphertext reaches these tables.
+ */
+export const auditProjector: Projector = {
+  name: 'audit',
+  version: 1,
+  filter: workspaceStreams,
+  tables: (s) => `
+    CREATE TABLE ${s}.workspaces (
+      id text PRIMARY KEY,
+      organization_id text NOT NULL
+    );
+    CREATE TABLE ${s}.entries (
+      position bigint PRIMARY KEY,
+      stream text NOT NULL,
+      revision bigint NOT NULL,
+      organization_id text NOT NULL,
+      workspace_id text,
+      type text NOT NULL,
+      actor text,
+      correlation_id text,
+      recorded_at timestamptz NOT NULL,
+      data jsonb NOT NULL
+    );
+    CREATE INDEX entries_by_organization ON ${s}.entries (organization_id, position);
+    CREATE INDEX entries_by_workspace ON ${s}.entries (workspace_id, position);
+    CREATE INDEX entries_by_organization_actor ON ${s}.entries (organization_id, actor, position);
+    CREATE INDEX entries_by_workspace_actor ON ${s}.entries (workspace_id, actor, position);
+  `,
+  async apply(tx, recorded, s) {
+    const event = decode(recorded);
+    const { organizationId, workspaceId } = await concerns(tx, s, event);
+    const metadata = recorded.metadata;
+    await tx.query(
+      `INSERT INTO ${s}.entries (position, stream, revision, organization_id, workspace_id, type, actor, correlation_id, recorded_at, data)
+       VALUES ($1::bigint, $2, $3::bigint, $4, $5, $6, $7, $8, $9::timestamptz, $10::jsonb)`,
+      [
+        recorded.position.toString(),
+        recorded.stream,
+        recorded.revision.toString(),
+        organizationId,
+        workspaceId,
+        recorded.type,
+        typeof metadata.actor === 'string' ? metadata.actor : null,
+        typeof metadata.correlationId === 'string' ? metadata.correlationId : null,
+        recorded.createdAt.toISOString(),
+        JSON.stringify(redacted({ type: event.type, data: event.data as JsonValue })),
+      ],
+    );
+  },
+};
+
+/** The organization and workspace an event concerns; registers new workspaces' organizations on the way. */
+async function concerns(tx: ReadModelTx, s: string, event: DecodedEvent): Promise<{ organizationId: string; workspaceId: string | null }> {
+  if (event.stream === 'workspace') {
+    const [row] = await tx.query<{ organization_id: string }>(`SELECT organization_id FROM ${s}.workspaces WHERE id = $1`, [event.id]);
+    // The log records a workspace's creation on its organization's stream before any event of its own stream.
+    if (!row) throw new Error(`Workspace ${event.id} has events but no organization created it before them`);
+    return { organizationId: row.organization_id, workspaceId: event.id };
+  }
+  switch (event.type) {
+    case 'OrganizationCreated': {
+      const workspaceId = event.data.defaultWorkspace.workspaceId;
+      await registerWorkspace(tx, s, workspaceId, event.id);
+      return { organizationId: event.id, workspaceId };
+    }
+    case 'WorkspaceCreated':
+      await registerWorkspace(tx, s, event.data.workspaceId, event.id);
+      return { organizationId: event.id, workspaceId: event.data.workspaceId };
+    case 'WorkspaceRenamed':
+    case 'WorkspaceDeleted':
+      return { organizationId: event.id, workspaceId: event.data.workspaceId };
+    default:
+      return { organizationId: event.id, workspaceId: null };
+  }
+}
+
+async function registerWorkspace(tx: ReadModelTx, s: string, workspaceId: string, organizationId: string): Promise<void> {
+  await tx.query(`INSERT INTO ${s}.workspaces (id, organization_id) VALUES ($1, $2)`, [workspaceId, organizationId]);
+}
+
+export interface AuditEntry {
+  /** The event's position in the log: the entries' order, and the cursor for `after`. */
+  position: bigint;
+  stream: string;
+  revision: bigint;
+  organizationId: string;
+  /** The workspace the event concerns; null for organization-level events (owners). */
+  workspaceId: string | null;
+  type: string;
+  /** Who caused the event (`metadata.actor`), when the writer said. */
+  actor: string | null;
+  correlationId: string | null;
+  recordedAt: Date;
+  /** The payload at its current contract version; sealed secret values shown as '[sealed]'. */
+  data: JsonValue;
+}
+
+export interface AuditQuery {
+  /** One workspace's history (its stream and the organization-stream events about it). Exactly one of `workspaceId` and `organizationId`. */
+  workspaceId?: string;
+  /** Every event of the organization's stream and of all its workspaces' streams, deleted workspaces included. */
+  organizationId?: string;
+  /** Recorded at or after. */
+  since?: Date;
+  /** Recorded before. */
+  until?: Date;
+  actor?: string;
+  /** Only these event types (an empty list matches nothing). */
+  types?: readonly string[];
+  /** Cursor: the position of the last entry of the previous page (exclusive). With `newestFirst`, entries below it. */
+  after?: bigint;
+  /** Page size: a non-negative integer. */
+  first: number;
+  /** Newest first (descending positions); oldest first by default. */
+  newestFirst?: boolean;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Whether more entries match beyond this page (in its direction). */
+  hasNextPage: boolean;
+}
+
+/** One page of the audit trail, in one SQL statement (it fetches `first + 1` rows to tell whether a next page exists). */
+export async function auditEntries(db: ReadModelTx, schema: string, query: AuditQuery): Promise<AuditPage> {
+  if ((query.workspaceId === undefined) === (query.organizationId === undefined)) {
+    throw new Error('An audit query names exactly one of workspaceId and organizationId');
+  }
+  if (!Number.isSafeInteger(query.first) || query.first < 0) throw new Error(`first must be a non-negative integer, got ${query.first}`);
+  const params: unknown[] = [];
+  const param = (value: unknown): string => `$${params.push(value)}`;
+  const where =
+    query.workspaceId !== undefined ? [`workspace_id = ${param(query.workspaceId)}`] : [`organization_id = ${param(query.organizationId)}`];
+  if (query.since !== undefined) where.push(`recorded_at >= ${param(query.since.toISOString())}::timestamptz`);
+  if (query.until !== undefined) where.push(`recorded_at < ${param(query.until.toISOString())}::timestamptz`);
+  if (query.actor !== undefined) where.push(`actor = ${param(query.actor)}`);
+  if (query.types !== undefined) where.push(`type = ANY(${param([...query.types])}::text[])`);
+  if (query.after !== undefined) where.push(`position ${query.newestFirst ? '<' : '>'} ${param(query.after.toString())}::bigint`);
+  // (The text columns get names of their own: ORDER BY would otherwise sort by an output column named position, as text.)
+  const rows = await db.query<{
+    log_position: string;
+    stream: string;
+    stream_revision: string;
+    organization_id: string;
+    workspace_id: string | null;
+    type: string;
+    actor: string | null;
+    correlation_id: string | null;
+    recorded_at: Date | string;
+    data: JsonValue;
+  }>(
+    `SELECT position::text AS log_position, stream, revision::text AS stream_revision, organization_id, workspace_id, type, actor, correlation_id, recorded_at, data
+       FROM ${schema}.entries
+      WHERE ${where.join(' AND ')}
+      ORDER BY entries.position ${query.newestFirst ? 'DESC' : 'ASC'}
+      LIMIT ${param(query.first + 1)}`,
+    params,
+  );
+  return {
+    entries: rows.slice(0, query.first).map((row) => ({
+      position: BigInt(row.log_position),
+      stream: row.stream,
+      revision: BigInt(row.stream_revision),
+      organizationId: row.organization_id,
+      workspaceId: row.workspace_id,
+      type: row.type,
+      actor: row.actor,
+      correlationId: row.correlation_id,
+      recordedAt: row.recorded_at instanceof Date ? row.recorded_at : new Date(row.recorded_at),
+      data: row.data,
+    })),
+    hasNextPage: rows.length > query.first,
+  };
+}

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createProject, createTeam, Q, TestGateway, type TeamSetup } from './client.js';
+
+/**
+ * The read models behind the API, seen from outside: a mutation's answer
+ * waits until queries show the change (read-your-writes), `/healthz`
+ * lists every projector, and a projector stopped by an event it cannot
+ * apply is visible there while mutations still answer, flagged.
+ */
+
+const ADD_NAMESPACE = `mutation ($workspaceId: ID!, $expectedVersion: Int!, $namespace: String!) {
+  addNamespace(workspaceId: $workspaceId, expectedVersion: $expectedVersion, namespace: $namespace) { version position consistent }
+}`;
+
+interface ProjectorHealth {
+  name: string;
+  version: number;
+  status: string;
+  lag: string;
+  error?: { message: string; event?: { type: string; stream: string } };
+}
+
+async function health(gateway: TestGateway): Promise<{ status: number; body: { status: string; projections: ProjectorHealth[] } }> {
+  const response = await fetch(`${gateway.url}/healthz`);
+  return { status: response.status, body: (await response.json()) as { status: string; projections: ProjectorHealth[] } };
+}
+
+describe('read-your-writes', () => {
+  let gateway: TestGateway;
+  let team: TeamSetup;
+
+  beforeAll(async () => {
+    gateway = await TestGateway.start();
+    team = await createTeam(gateway);
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  it('answers each mutation once every read model shows it: the very next query, on a new request, sees the change', async () => {
+    let { workspaceId, version } = await createProject(gateway, team);
+    for (let i = 0; i < 20; i++) {
+      const change = (await gateway.ok(team.owner, ADD_NAMESPACE, { workspaceId, expectedVersion: version, namespace: `ns-${i}` })).addNamespace;
+      expect(change.consistent).toBe(true);
+      expect(BigInt(change.position)).toBeGreaterThan(0n);
+      version = change.version;
+      const listed = (await gateway.ok(team.owner, Q.workspaces, { organizationId: team.organizationId })).workspaces.find((w: { id: string }) => w.id === workspaceId);
+      expect(listed.namespaces).toContain(`ns-${i}`);
+      expect(listed.version).toBe(version);
+    }
+  });
+
+  it('lists every projector in /healthz, live and caught up', async () => {
+    const { status, body } = await health(gateway);
+    expect(status).toBe(200);
+    expect(body.status).toBe('ok');
+    expect(body.projections.map((p) => p.name).sort()).toEqual(['audit', 'membership', 'quotas', 'workspace_summary']);
+    for (const projector of body.projections) expect(projector).toMatchObject({ status: 'live', lag: '0' });
+  });
+
+  it('measures the waits and the lag on /metrics', async () => {
+    const text = await (await fetch(`${gateway.url}/metrics`)).text();
+    expect(text).toMatch(/canopy_projection_wait_seconds_count\{outcome="reached"\} [1-9]/);
+    expect(text).toMatch(/canopy_projection_lag_events\{projector="membership",version="2"\} 0/);
+  });
+});
+
+describe('a projector stopped by an event it cannot apply', () => {
+  let gateway: TestGateway;
+  let team: TeamSetup;
+
+  beforeAll(async () => {
+    // A long wait bound: the answer must not wait for a projector that will not get there.
+    gateway = await TestGateway.start({ logLevel: 'error', env: { CANOPY_READ_YOUR_WRITES_TIMEOUT_MS: '60000' } });
+    team = await createTeam(gateway);
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  it('shows in /healthz naming the event; mutations still answer, with consistent: false, at once', async () => {
+    const { workspaceId } = await createProject(gateway, team);
+    // An event no contract knows, written past the API (as a bad deployment or a manual write could).
+    await gateway.store.append(`workspace-${workspaceId}`, [{ type: 'WorkspaceExploded', data: { workspaceId } }]);
+    let projections: ProjectorHealth[] = [];
+    for (let attempt = 0; attempt < 100 && !projections.some((p) => p.status === 'failed'); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      projections = (await health(gateway)).body.projections;
+    }
+    const { status, body } = await health(gateway);
+    expect(status).toBe(200);
+    expect(body.status).toBe('degraded');
+    const failed = body.projections.filter((p) => p.status === 'failed');
+    expect(failed.length).toBeGreaterThan(0);
+    for (const projector of failed) expect(projector.error?.event).toMatchObject({ type: 'WorkspaceExploded', stream: `workspace-${workspaceId}` });
+
+    const started = performance.now();
+    const change = (await gateway.ok(team.owner, Q.describeWorkspace, { workspaceId: team.defaultWorkspaceId, expectedVersion: 0, description: 'still works' })).describeWorkspace;
+    expect(change).toMatchObject({ changed: true, consistent: false });
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+});

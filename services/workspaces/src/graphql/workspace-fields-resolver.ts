@@ -1,0 +1,125 @@
+import type { WorkspaceRole } from '@canopy/schema';
+import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { workspaceNotFound } from '../domain/access.js';
+import { formatCpu, formatMemory } from '../domain/quantity.js';
+import type { WorkspaceReads } from '../app/reads.js';
+import type { WorkspacesContext } from './context.js';
+import { MembershipSource, RoleKind, WorkspaceRoleValue } from './enums.js';
+import { permissionsOf, toConnection, toLimits, toOrganization, toSubject, toWorkspace } from './mapping.js';
+import {
+  Cluster,
+  ClusterRoleBinding,
+  ImageRestriction,
+  Member,
+  NamespaceQuota,
+  Organization,
+  OrganizationChange,
+  Permissions,
+  ResourceLimits,
+  RoleBinding,
+  SecretMetadata,
+  Workspace,
+  WorkspaceChange,
+} from './types.js';
+
+/**
+ * The lists of a workspace, each read through the request's loaders: a page
+ * of workspaces selecting members and quotas costs one statement per list,
+ * whatever its length. The root was authorized when it was loaded.
+ */
+@Resolver(() => Workspace)
+export class WorkspaceFieldsResolver {
+  @FieldResolver(() => [Member], { description: "Explicit members, and the organization's owners, who own every workspace." })
+  async members(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<Member[]> {
+    const members = await context.reads.members(workspace.id);
+    return members.map((member) => ({ userId: member.userId, role: member.role as WorkspaceRoleValue, source: member.source as MembershipSource }));
+  }
+
+  @FieldResolver(() => [Cluster])
+  async clusters(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<Cluster[]> {
+    const { clusters } = await context.reads.details(workspace.id);
+    return clusters.map((cluster) => ({ id: cluster.id, name: cluster.name, connection: toConnection(cluster.connection) }));
+  }
+
+  @FieldResolver(() => [String])
+  async namespaces(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<string[]> {
+    return (await context.reads.details(workspace.id)).namespaces;
+  }
+
+  @FieldResolver(() => ResourceLimits, { description: 'The most the quotas over namespaces × clusters may add up to.' })
+  async budget(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<ResourceLimits> {
+    return toLimits((await context.reads.quotaSettings(workspace.id)).budget);
+  }
+
+  @FieldResolver(() => [NamespaceQuota])
+  async quotas(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<NamespaceQuota[]> {
+    const { quotas } = await context.reads.quotaSettings(workspace.id);
+    return quotas.map((quota) => ({ namespace: quota.namespace, clusterId: quota.clusterId, cpu: formatCpu(quota.cpu), memory: formatMemory(quota.memory) }));
+  }
+
+  @FieldResolver(() => [RoleBinding])
+  async roleBindings(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<RoleBinding[]> {
+    const { roleBindings } = await context.reads.details(workspace.id);
+    return roleBindings.map((binding) => ({
+      name: binding.name,
+      namespaces: binding.namespaces,
+      roleKind: binding.role.kind as RoleKind,
+      roleName: binding.role.name,
+      subjects: binding.subjects.map(toSubject),
+    }));
+  }
+
+  @FieldResolver(() => [ClusterRoleBinding])
+  async clusterRoleBindings(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<ClusterRoleBinding[]> {
+    const { clusterRoleBindings } = await context.reads.details(workspace.id);
+    return clusterRoleBindings.map((binding) => ({ name: binding.name, clusterRole: binding.clusterRole, subjects: binding.subjects.map(toSubject) }));
+  }
+
+  @FieldResolver(() => [ImageRestriction])
+  async restrictedImages(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<ImageRestriction[]> {
+    return (await context.reads.details(workspace.id)).restrictedImages;
+  }
+
+  @FieldResolver(() => [SecretMetadata], { description: 'Names, versions and key names: values are never shown back.' })
+  async secrets(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<SecretMetadata[]> {
+    const { secrets } = await context.reads.details(workspace.id);
+    return secrets.map((secret) => ({ name: secret.name, version: secret.version, keys: secret.keys, updatedBy: secret.writtenBy, updatedAt: secret.writtenAt }));
+  }
+
+  @FieldResolver(() => Permissions)
+  myPermissions(@Root() workspace: Workspace): Permissions {
+    return permissionsOf(workspace.role);
+  }
+}
+
+/** The workspace a mutation answers with, read (only when selected) from the read models once they reflect the change. */
+@Resolver(() => WorkspaceChange)
+export class WorkspaceChangeResolver {
+  @FieldResolver(() => Workspace, { nullable: true, description: 'The workspace now; null once deleted or when the caller left it.' })
+  async workspace(@Root() change: WorkspaceChange, @Ctx() context: WorkspacesContext): Promise<Workspace | null> {
+    return (await visibleWorkspace(context.reads, change.workspaceId)) ?? null;
+  }
+}
+
+@Resolver(() => OrganizationChange)
+export class OrganizationChangeResolver {
+  @FieldResolver(() => Organization, { nullable: true, description: 'The organization now; null when the caller no longer belongs to it.' })
+  async organization(@Root() change: OrganizationChange, @Ctx() context: WorkspacesContext): Promise<Organization | null> {
+    if (!(await context.reads.belongsTo(change.organizationId))) return null;
+    const organization = await context.reads.organization(change.organizationId);
+    return organization ? toOrganization(organization) : null;
+  }
+}
+
+/** The workspace if the caller holds a role in it; undefined otherwise (it does not exist for them). */
+export async function visibleWorkspace(reads: WorkspaceReads, workspaceId: string): Promise<Workspace | undefined> {
+  const [role, record] = await Promise.all([reads.roleIn(workspaceId), reads.workspace(workspaceId)]);
+  return role && record ? toWorkspace(record, role) : undefined;
+}
+
+/** The caller's role in the workspace, or NOT_FOUND. */
+export async function requireRole(reads: WorkspaceReads, workspaceId: string): Promise<WorkspaceRole> {
+  const role = await reads.roleIn(workspaceId);
+  if (!role) throw workspaceNotFound(workspaceId);
+  return role;
+}
