@@ -122,8 +122,9 @@ function later(a: Position | undefined, b: Position | undefined): Position | und
  * events and the checkpoint after it commit in one transaction, so a crash
  * anywhere loses nothing and applies nothing twice.
  *
- * One runner per read-model database: two runners on the same tables would
- * apply events twice.
+ * Several runners (processes) may share one read-model database: each batch
+ * claims the stored checkpoint, so every event is applied once; a runner
+ * that finds its checkpoint moved resumes from it at once.
  */
 export class ProjectionRunner {
   readonly registry: Registry;
@@ -409,6 +410,11 @@ export class ProjectionRunner {
           return;
         }
         if (lane.stopRequested) return;
+        if (error instanceof CheckpointMoved) {
+          // Another runner applied these events: nothing failed, resume from its checkpoint at once.
+          await this.reloadPosition(lane);
+          continue;
+        }
         lane.error = projectionError(error);
         this.logger.warn({ projector: lane.name, version: lane.version, err: error, retryInMs: delay }, 'projector interrupted; resubscribing');
         await new Promise<void>((resolve) => {
@@ -422,10 +428,17 @@ export class ProjectionRunner {
         delay = Math.min(delay * 2, 30_000);
         if (lane.stopRequested) return;
         // A commit that failed on a lost connection may have committed: take the checkpoint from the database.
-        const stored = await this.state.load([lane.name]).catch(() => undefined);
-        const row = stored?.rows.find((r) => r.version === lane.version);
-        if (row) lane.position = row.position;
+        await this.reloadPosition(lane);
       }
+    }
+  }
+
+  private async reloadPosition(lane: Lane): Promise<void> {
+    const stored = await this.state.load([lane.name]).catch(() => undefined);
+    const row = stored?.rows.find((r) => r.version === lane.version);
+    if (row) {
+      lane.position = row.position;
+      this.notifyWaiters();
     }
   }
 

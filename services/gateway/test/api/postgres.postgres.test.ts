@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { requirePostgresUrl, uniqueSchema } from '@canopy/eventstore/testing';
+import { createProject, createTeam, Q, TestGateway, type TeamSetup } from './client.js';
+
+/**
+ * The gateway on PostgreSQL: log, keys and read models on the server, two
+ * gateway processes' worth of servers sharing them (nothing is locked).
+ * A change made through one is answered once its read models show it, and
+ * the other serves it too; a restart resumes the projections where they were.
+ */
+const url = requirePostgresUrl();
+const schema = uniqueSchema('canopy_api');
+const env = {
+  CANOPY_EVENTSTORE: 'postgres',
+  CANOPY_POSTGRES_URL: url,
+  CANOPY_POSTGRES_SCHEMA: schema,
+  CANOPY_MASTER_KEY: randomBytes(32).toString('base64'),
+};
+
+let a: TestGateway;
+let b: TestGateway;
+let team: TeamSetup;
+
+beforeAll(async () => {
+  a = await TestGateway.start({ env });
+  b = await TestGateway.start({ env });
+  team = await createTeam(a);
+}, 120_000);
+
+afterAll(async () => {
+  await a?.stop();
+  await b?.stop();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2`, [schema, `${schema}\\_%`]);
+  for (const { nspname } of rows) await client.query(`DROP SCHEMA "${nspname}" CASCADE`);
+  await client.end();
+});
+
+describe('the gateway on PostgreSQL (log, keys and read models on the server)', () => {
+  it('answers a mutation once queries show it, on this gateway and on the other one', async () => {
+    let { workspaceId, version } = await createProject(a, team);
+    for (let i = 0; i < 5; i++) {
+      const gateway = i % 2 === 0 ? a : b;
+      const change = (await gateway.ok(team.owner, Q.describeWorkspace, { workspaceId, expectedVersion: version, description: `take ${i}` })).describeWorkspace;
+      expect(change).toMatchObject({ changed: true, consistent: true, workspace: { description: `take ${i}` } });
+      version = change.version;
+      for (const reader of [a, b]) {
+        await expect(reader.ok(team.owner, Q.workspace, { id: workspaceId })).resolves.toBeDefined();
+      }
+      // The gateway that made the change serves it at once.
+      expect((await gateway.ok(team.owner, Q.workspace, { id: workspaceId })).workspace.description).toBe(`take ${i}`);
+    }
+    const history = await a.ok(team.owner, Q.workspaceHistory, { workspaceId });
+    expect(history.workspaceHistory.edges.map((e: { node: { type: string } }) => e.node.type)).toEqual(['WorkspaceCreated', ...Array(5).fill('WorkspaceDescribed')]);
+  });
+
+  it('resumes the projections after a restart, without rebuilding them', async () => {
+    await b.stop();
+    const created = () => a.logLines.filter((line) => line.includes('"msg":"new projector"')).length;
+    // The first gateway created the four read models; the restarted one finds them and resumes from their checkpoints.
+    expect(created()).toBe(4);
+    await a.restart(env);
+    expect(created()).toBe(4);
+    const health = (await (await fetch(`${a.url}/healthz`)).json()) as { projections: { name: string; position: string }[] };
+    for (const projector of health.projections) expect(BigInt(projector.position)).toBeGreaterThan(0n);
+    expect((await a.ok(team.owner, Q.organization, { id: team.organizationId })).organization.id).toBe(team.organizationId);
+  });
+});
