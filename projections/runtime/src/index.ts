@@ -12,3 +12,4 @@ export {
 export { readActiveSchema, type ProjectionStatus } from './state.js';
 export { checksumSchema, type SchemaChecksum, type TableChecksum } from './checksum.js';
 export { PoisonEventError, type ProjectionError } from './projection-error.js';
+export { WriteBatch, inlineParameters } from './write-batch.js';

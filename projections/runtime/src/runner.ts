@@ -8,6 +8,7 @@ import { PoisonEventError, projectionError, type ProjectionError } from './proje
 import { projectorSchema, validateProjector, type Projector } from './projector.js';
 import type { ReadModelDb, ReadModelTx } from './read-model-db.js';
 import { StateTables, type ProjectionStatus, type StateRow } from './state.js';
+import { WriteBatch } from './write-batch.js';
 
 export interface ProjectionRunnerOptions {
   store: EventStore;
@@ -260,37 +261,38 @@ export class ProjectionRunner {
     await this.init();
     const names = name === undefined ? this.names : [name];
     for (const n of names) if (!this.definitions.has(n)) throw new Error(`Unknown projector ${n}`);
-    const results: RebuildResult[] = [];
-    for (const n of names) {
-      const target = this.targetLane(n);
-      await Promise.all(this.lanesOf(n).map((lane) => this.halt(lane)));
-      const status: ProjectionStatus = this.active.get(n) === target.version ? 'catching-up' : 'building';
-      await this.db.transaction((tx) => this.createTables(tx, target, status));
-      Object.assign(target, { position: undefined, status, error: undefined });
-      this.notifyWaiters();
+    // Side by side: on a server each has its own connection, and they share the log's reads.
+    return Promise.all(names.map((n) => this.rebuildOne(n, options)));
+  }
 
-      const head = await this.store.headPosition();
-      const started = performance.now();
-      let events = 0;
-      const progress = (): RebuildProgress => {
-        const elapsedMs = performance.now() - started;
-        return { name: n, version: target.version, events, position: target.position, head, elapsedMs, eventsPerSecond: elapsedMs > 0 ? (events * 1000) / elapsedMs : 0 };
-      };
-      target.stopRequested = false;
-      target.loop = this.follow(target, {
-        caughtUp: true,
-        onBatch: (count) => {
-          events += count;
-          options.onProgress?.(progress());
-        },
-      });
-      await target.loop;
-      target.loop = undefined;
-      if (target.status === 'failed') throw new Error(`Rebuild of ${n} v${target.version} failed: ${target.error?.message ?? 'unknown error'}`);
-      results.push({ ...progress(), schema: target.schema });
-      if (this.running) for (const lane of this.lanesOf(n)) this.launch(lane);
-    }
-    return results;
+  private async rebuildOne(n: string, options: { onProgress?(progress: RebuildProgress): void }): Promise<RebuildResult> {
+    const target = this.targetLane(n);
+    await Promise.all(this.lanesOf(n).map((lane) => this.halt(lane)));
+    const status: ProjectionStatus = this.active.get(n) === target.version ? 'catching-up' : 'building';
+    await this.db.transaction((tx) => this.createTables(tx, target, status));
+    Object.assign(target, { position: undefined, status, error: undefined });
+    this.notifyWaiters();
+
+    const head = await this.store.headPosition();
+    const started = performance.now();
+    let events = 0;
+    const progress = (): RebuildProgress => {
+      const elapsedMs = performance.now() - started;
+      return { name: n, version: target.version, events, position: target.position, head, elapsedMs, eventsPerSecond: elapsedMs > 0 ? (events * 1000) / elapsedMs : 0 };
+    };
+    target.stopRequested = false;
+    target.loop = this.follow(target, {
+      caughtUp: true,
+      onBatch: (count) => {
+        events += count;
+        options.onProgress?.(progress());
+      },
+    });
+    await target.loop;
+    target.loop = undefined;
+    if (target.status === 'failed') throw new Error(`Rebuild of ${n} v${target.version} failed: ${target.error?.message ?? 'unknown error'}`);
+    if (this.running) for (const lane of this.lanesOf(n)) this.launch(lane);
+    return { ...progress(), schema: target.schema };
   }
 
   /** A checksum of every table of the active version of `name`, with the checkpoint it reflects. */
@@ -501,15 +503,45 @@ export class ProjectionRunner {
     if (paced) await Promise.race([paced, lane.interrupted]);
   }
 
+  /**
+   * A write-only projector's batch goes to the database as one script; if
+   * the script fails, the batch is applied again statement by statement, so
+   * that a failing event is found and named.
+   */
   private async commit(lane: Lane, events: RecordedEvent[], position: Position | undefined, status: ProjectionStatus): Promise<void> {
+    const projector = lane.projector!;
+    if (events.length > 1 && (projector.writesOnly || projector.applyBatch)) {
+      try {
+        await this.commitOnce(lane, events, position, status, true);
+        return;
+      } catch (error) {
+        if (!(error instanceof BatchFailed)) throw error;
+      }
+    }
+    await this.commitOnce(lane, events, position, status, false);
+  }
+
+  /** `batched`: through `applyBatch` and/or one script; any failure of the batch as a whole is a BatchFailed, to be retried event by event. */
+  private async commitOnce(lane: Lane, events: RecordedEvent[], position: Position | undefined, status: ProjectionStatus, batched: boolean): Promise<void> {
     const projector = lane.projector!;
     await this.db.transaction(async (tx) => {
       if (!(await this.state.claim(tx, lane.name, lane.version, lane.position))) throw new CheckpointMoved(lane.name, lane.version);
-      for (const event of events) {
+      if (batched) {
+        const target = projector.writesOnly ? new WriteBatch() : tx;
         try {
-          await projector.apply(tx, event, lane.schema);
+          if (projector.applyBatch) await projector.applyBatch(target, events, lane.schema);
+          else for (const event of events) await projector.apply(target, event, lane.schema);
+          if (target instanceof WriteBatch && target.size > 0) await tx.exec(target.script());
         } catch (error) {
-          throw new PoisonEventError(lane.name, lane.version, event, error);
+          throw new BatchFailed(error);
+        }
+      } else {
+        for (const event of events) {
+          try {
+            await projector.apply(tx, event, lane.schema);
+          } catch (error) {
+            throw new PoisonEventError(lane.name, lane.version, event, error);
+          }
         }
       }
       await this.state.checkpoint(tx, lane.name, lane.version, position, status);
@@ -609,6 +641,14 @@ function lagOf(head: Position, position: Position | undefined): bigint {
  * projector's, it makes the projector resubscribe from the stored
  * checkpoint, so every event still takes effect once.
  */
+/** A batch applied as a whole failed: which event caused it is found by applying the batch again one event at a time. */
+class BatchFailed extends Error {
+  override name = 'BatchFailed';
+  constructor(override readonly cause: unknown) {
+    super(`The batch's writes failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
 export class CheckpointMoved extends Error {
   override name = 'CheckpointMoved';
   constructor(projector: string, version: number) {

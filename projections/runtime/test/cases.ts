@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { EventStore } from '@canopy/eventstore';
 import { Registry } from 'prom-client';
-import { ProjectionRunner, type ProjectionRunnerOptions, type ReadModelDb } from '../src/index.js';
+import { ProjectionRunner, WriteBatch, type Projector, type ProjectionRunnerOptions, type ReadModelDb } from '../src/index.js';
 import { appendEvents, countingProjector, eventually, expectedCounts, schemaExists, storedState, streamCounts } from './counting-projector.js';
 
 /** A log and a read-model database of their own, for one test. */
@@ -50,6 +50,92 @@ export function runtimeCases(backend: Backend): void {
       expect(await streamCounts(db, runners[0]!.activeSchema('counts'))).toEqual(await expectedCounts(store));
       // Between them they applied more than the log holds (the dropped batches), yet every event took effect once.
       expect(first.applied + second.applied).toBeGreaterThanOrEqual(701);
+    });
+  });
+
+  describe('write-only projectors (a batch sent as one script)', () => {
+    it('give the same tables as statement-by-statement application', async () => {
+      const { store, db } = await open();
+      const head = await appendEvents(store, 1200);
+      const batched = { ...countingProjector({ name: 'batched' }), writesOnly: true };
+      const r = runner({ projectors: [batched, countingProjector({ name: 'plain' })], batchSize: 500 });
+      await r.start();
+      expect(await r.waitFor('all', head, 15_000)).toBe(true);
+      expect(await streamCounts(db, r.activeSchema('batched'))).toEqual(await expectedCounts(store));
+      expect((await r.checksum('batched')).tables).toEqual((await r.checksum('plain')).tables);
+    });
+
+    it('name the event whose write the database refuses, keeping the events before it', async () => {
+      const { store, db } = await open();
+      await appendEvents(store, 30, { streams: 1 });
+      const { position: bad } = await store.append('refused', [{ type: 'Counted', data: {} }]);
+      await appendEvents(store, 30, { streams: 1 });
+      const refusing: Projector = {
+        name: 'refusing',
+        version: 1,
+        writesOnly: true,
+        tables: (schema) => `CREATE TABLE ${schema}.seen (position bigint PRIMARY KEY, stream text NOT NULL CHECK (stream <> 'refused'));`,
+        async apply(tx, event, schema) {
+          await tx.query(`INSERT INTO ${schema}.seen (position, stream) VALUES ($1, $2)`, [String(event.position), event.stream]);
+        },
+      };
+      const r = runner({ projectors: [refusing], batchSize: 500 });
+      await r.start();
+      await eventually(async () => (await r.health())[0]!.status === 'failed');
+      const [health] = await r.health();
+      expect(health!.error?.event?.position).toBe(String(bad));
+      expect(health!.position).toBe(bad - 1n);
+      const [{ count }] = await db.query<{ count: string }>(`SELECT count(*)::text AS count FROM ${r.activeSchema('refusing')}.seen`);
+      expect(count).toBe('30');
+    });
+
+    it('apply a batch at once through applyBatch, and event by event (naming the failing event) when the batch fails', async () => {
+      const { store } = await open();
+      await appendEvents(store, 20, { streams: 1 });
+      const { position: bad } = await store.append('refused', [{ type: 'Counted', data: {} }]);
+      const batches: number[] = [];
+      const projector: Projector = {
+        name: 'bulk',
+        version: 1,
+        writesOnly: true,
+        tables: (schema) => `CREATE TABLE ${schema}.seen (position bigint PRIMARY KEY, stream text NOT NULL CHECK (stream <> 'refused'));`,
+        async apply(tx, event, schema) {
+          await tx.query(`INSERT INTO ${schema}.seen (position, stream) VALUES ($1, $2)`, [String(event.position), event.stream]);
+        },
+        async applyBatch(tx, events, schema) {
+          batches.push(events.length);
+          await tx.query(`INSERT INTO ${schema}.seen (position, stream) SELECT * FROM unnest($1::bigint[], $2::text[])`, [
+            events.map((e) => String(e.position)),
+            events.map((e) => e.stream),
+          ]);
+        },
+      };
+      const r = runner({ projectors: [projector], batchSize: 500 });
+      await r.start();
+      await eventually(async () => (await r.health())[0]!.status === 'failed');
+      // The whole batch, then (after it failed and the event was found one by one) the part before the failing event.
+      expect(batches).toEqual([21, 20]);
+      const [health] = await r.health();
+      expect(health!.error?.event?.position).toBe(String(bad));
+      expect(health!.position).toBe(bad - 1n);
+    });
+
+    it('write parameters in as literals that mean what the parameters meant', async () => {
+      const { db } = await open();
+      const values = ["it's \\ a \"test\" ☃", 42, 9007199254740993n, true, { a: [1, 'x'], 'q"': "o'k" }, ['a', "b'c", 'd"e', null, 'f\\g'], new Date('2026-01-02T03:04:05.678Z'), null];
+      const insert = `INSERT INTO literal_check VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+      const batch = new WriteBatch();
+      await batch.query(insert, [2, ...values]);
+      // One connection (a transaction) for the temporary table.
+      const rows = await db.transaction(async (tx) => {
+        await tx.exec(`CREATE TEMP TABLE literal_check (n int, t text, i int, b bigint, f boolean, j jsonb, a text[], d timestamptz, z text) ON COMMIT DROP`);
+        await tx.query(insert, [1, ...values]);
+        await tx.exec(batch.script());
+        return tx.query<Record<string, unknown>>(`SELECT t, i, b::text, f, j, a, d, z FROM literal_check ORDER BY n`);
+      });
+      expect(rows).toHaveLength(2);
+      expect(rows[1]).toEqual(rows[0]);
+      expect(rows[0]!['t']).toBe(values[0]);
     });
   });
 

@@ -1,4 +1,4 @@
-import type { JsonValue } from '@canopy/eventstore';
+import type { JsonValue, RecordedEvent } from '@canopy/eventstore';
 import type { Projector, ReadModelTx } from '@canopy/projections';
 import { redacted } from '@canopy/workspaces';
 import { decode, workspaceStreams, type DecodedEvent } from './events.js';
@@ -42,37 +42,61 @@ export const auditProjector: Projector = {
     CREATE INDEX entries_by_organization_actor ON ${s}.entries (organization_id, actor, position);
     CREATE INDEX entries_by_workspace_actor ON ${s}.entries (workspace_id, actor, position);
   `,
+  // Writes only: a workspace stream's organization is looked up inside the INSERT, so batches go to the database in one script.
+  writesOnly: true,
   async apply(tx, recorded, s) {
-    const event = decode(recorded);
-    const { organizationId, workspaceId } = await concerns(tx, s, event);
-    const metadata = recorded.metadata;
-    await tx.query(
-      `INSERT INTO ${s}.entries (position, stream, revision, organization_id, workspace_id, type, actor, correlation_id, recorded_at, data)
-       VALUES ($1::bigint, $2, $3::bigint, $4, $5, $6, $7, $8, $9::timestamptz, $10::jsonb)`,
-      [
-        recorded.position.toString(),
-        recorded.stream,
-        recorded.revision.toString(),
-        organizationId,
-        workspaceId,
-        recorded.type,
-        typeof metadata.actor === 'string' ? metadata.actor : null,
-        typeof metadata.correlationId === 'string' ? metadata.correlationId : null,
-        recorded.createdAt.toISOString(),
-        JSON.stringify(redacted({ type: event.type, data: event.data as JsonValue })),
-      ],
-    );
+    await insertEntries(tx, s, [await entryOf(tx, s, recorded)]);
+  },
+  async applyBatch(tx, events, s) {
+    const entries = [];
+    for (const recorded of events) entries.push(await entryOf(tx, s, recorded));
+    await insertEntries(tx, s, entries);
   },
 };
 
-/** The organization and workspace an event concerns; registers new workspaces' organizations on the way. */
-async function concerns(tx: ReadModelTx, s: string, event: DecodedEvent): Promise<{ organizationId: string; workspaceId: string | null }> {
-  if (event.stream === 'workspace') {
-    const [row] = await tx.query<{ organization_id: string }>(`SELECT organization_id FROM ${s}.workspaces WHERE id = $1`, [event.id]);
-    // The log records a workspace's creation on its organization's stream before any event of its own stream.
-    if (!row) throw new Error(`Workspace ${event.id} has events but no organization created it before them`);
-    return { organizationId: row.organization_id, workspaceId: event.id };
-  }
+/** One row of `entries`, as the INSERT takes it (organization null: the workspace's, looked up by the INSERT). */
+type EntryRow = [string, string, string, string | null, string | null, string, string | null, string | null, string, string];
+
+async function entryOf(tx: ReadModelTx, s: string, recorded: RecordedEvent): Promise<EntryRow> {
+  const event = decode(recorded);
+  const { organizationId, workspaceId } = await concerns(tx, s, event);
+  const metadata = recorded.metadata;
+  return [
+    recorded.position.toString(),
+    recorded.stream,
+    recorded.revision.toString(),
+    organizationId ?? null,
+    workspaceId,
+    recorded.type,
+    typeof metadata.actor === 'string' ? metadata.actor : null,
+    typeof metadata.correlationId === 'string' ? metadata.correlationId : null,
+    recorded.createdAt.toISOString(),
+    JSON.stringify(redacted({ type: event.type, data: event.data as JsonValue })),
+  ];
+}
+
+/**
+ * One statement for any number of entries (arrays, one per column). A
+ * workspace stream's events find their organization in `workspaces`; the log
+ * records a workspace's creation on its organization's stream before any
+ * event of its own, so a missing one (NULL: refused by NOT NULL) is a
+ * poison event.
+ */
+async function insertEntries(tx: ReadModelTx, s: string, entries: readonly EntryRow[]): Promise<void> {
+  const columns = entries[0]!.map((_, column) => entries.map((entry) => entry[column]));
+  await tx.query(
+    `INSERT INTO ${s}.entries (position, stream, revision, organization_id, workspace_id, type, actor, correlation_id, recorded_at, data)
+     SELECT e.position, e.stream, e.revision, coalesce(e.organization_id, (SELECT w.organization_id FROM ${s}.workspaces w WHERE w.id = e.workspace_id)),
+            e.workspace_id, e.type, e.actor, e.correlation_id, e.recorded_at, e.data
+       FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::jsonb[])
+         AS e(position, stream, revision, organization_id, workspace_id, type, actor, correlation_id, recorded_at, data)`,
+    columns,
+  );
+}
+
+/** The organization (undefined: the workspace's, looked up by the INSERT) and workspace an event concerns; registers new workspaces' organizations on the way. */
+async function concerns(tx: ReadModelTx, s: string, event: DecodedEvent): Promise<{ organizationId: string | undefined; workspaceId: string | null }> {
+  if (event.stream === 'workspace') return { organizationId: undefined, workspaceId: event.id };
   switch (event.type) {
     case 'OrganizationCreated': {
       const workspaceId = event.data.defaultWorkspace.workspaceId;

@@ -13,6 +13,7 @@ export const membershipProjector: Projector = {
   name: 'membership',
   version: 2,
   filter: workspaceStreams,
+  writesOnly: true,
   tables: (s) => `
     ${organizationTables(s)}
     CREATE TABLE ${s}.workspaces (

@@ -14,6 +14,7 @@ export const quotasProjector: Projector = {
   name: 'quotas',
   version: 1,
   filter: workspaceStreams,
+  writesOnly: true,
   tables: (s) => `
     CREATE TABLE ${s}.workspaces (
       id text PRIMARY KEY,

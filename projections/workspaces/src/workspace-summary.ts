@@ -5,19 +5,20 @@ import { decode, workspaceStreams } from './events.js';
 import { applyOrganizationEvent, organizationTables } from './organizations.js';
 
 /**
- * What the console's list page shows per workspace. The counts are kept in
- * the `workspaces` row (recounted from the detail tables on each change) so
- * that listing reads one row per workspace. `member_count` counts the
- * organization's owners and the explicit members, each user once (as the
- * API's `memberCount`). `version` is the workspace stream's event count plus
+ * What the console's list page shows per workspace. The counts are counted
+ * when read, from the detail tables' indexes (a page of workspaces is one
+ * statement): keeping them in the row cost a recount per event, the
+ * largest part of a rebuild. `memberCount` counts the organization's owners
+ * and the explicit members, each user once (as the API's). `version` is the workspace stream's event count plus
  * its renames (as the domain's); an organization's is its stream's event
  * count. The detail tables hold what the API shows of each entry (secret key
  * names, never values).
  */
 export const workspaceSummaryProjector: Projector = {
   name: 'workspace_summary',
-  version: 2,
+  version: 3,
   filter: workspaceStreams,
+  writesOnly: true,
   tables: (s) => `
     ${organizationTables(s)}
     CREATE TABLE ${s}.workspaces (
@@ -29,13 +30,6 @@ export const workspaceSummaryProjector: Projector = {
       description text NOT NULL,
       stream_events integer NOT NULL DEFAULT 0,
       renames integer NOT NULL DEFAULT 0,
-      member_count integer NOT NULL DEFAULT 0,
-      cluster_count integer NOT NULL DEFAULT 0,
-      namespace_count integer NOT NULL DEFAULT 0,
-      secret_count integer NOT NULL DEFAULT 0,
-      role_binding_count integer NOT NULL DEFAULT 0,
-      cluster_role_binding_count integer NOT NULL DEFAULT 0,
-      restricted_image_count integer NOT NULL DEFAULT 0,
       deleted boolean NOT NULL DEFAULT false
     );
     CREATE INDEX workspaces_by_organization ON ${s}.workspaces (organization_id) WHERE NOT deleted;
@@ -98,12 +92,11 @@ export const workspaceSummaryProjector: Projector = {
           organizationId,
           defaultWorkspace.name,
         ]);
-        await recountMembers(tx, s, 'w.organization_id = $1', organizationId);
         return;
       }
       case 'OrganizationOwnerAdded':
       case 'OrganizationOwnerRemoved':
-        await recountMembers(tx, s, 'w.organization_id = $1', (await applyOrganizationEvent(tx, s, event))!);
+        await applyOrganizationEvent(tx, s, event);
         return;
       case 'WorkspaceCreated': {
         const { organizationId, workspaceId, name, kind, stage, description } = event.data;
@@ -115,7 +108,6 @@ export const workspaceSummaryProjector: Projector = {
           stage,
           description,
         ]);
-        await recountMembers(tx, s, 'w.id = $1', workspaceId);
         return;
       }
       case 'WorkspaceRenamed':
@@ -131,11 +123,9 @@ export const workspaceSummaryProjector: Projector = {
       case 'MemberAdded':
       case 'MemberRoleChanged':
         await tx.query(`INSERT INTO ${s}.members (workspace_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [event.data.workspaceId, event.data.userId]);
-        await recountMembers(tx, s, 'w.id = $1', event.data.workspaceId);
         return;
       case 'MemberRemoved':
         await tx.query(`DELETE FROM ${s}.members WHERE workspace_id = $1 AND user_id = $2`, [event.data.workspaceId, event.data.userId]);
-        await recountMembers(tx, s, 'w.id = $1', event.data.workspaceId);
         return;
       case 'ClusterAttached': {
         const { workspaceId, clusterId, name, connection } = event.data;
@@ -193,7 +183,6 @@ export const workspaceSummaryProjector: Projector = {
           event.data.namespace,
           event.data.image,
         ]);
-        await recount(tx, s, event.data.workspaceId);
         return;
       case 'ImageRestrictionLifted':
         await tx.query(`DELETE FROM ${s}.restricted_images WHERE workspace_id = $1 AND namespace = $2 AND image = $3`, [
@@ -201,7 +190,6 @@ export const workspaceSummaryProjector: Projector = {
           event.data.namespace,
           event.data.image,
         ]);
-        await recount(tx, s, event.data.workspaceId);
         return;
       default:
         return;
@@ -221,8 +209,7 @@ type SetTable = keyof typeof ENTRY_KEY;
 
 /**
  * Adds one entry of a workspace's set with its `columns` (JSON columns as
- * JSON text), replacing the entry of that key as the domain's fold does,
- * then recounts the workspace's sets.
+ * JSON text), replacing the entry of that key as the domain's fold does.
  */
 async function putEntry(tx: ReadModelTx, s: string, table: SetTable, workspaceId: string, key: string, columns: Record<string, unknown> = {}): Promise<void> {
   const names = Object.keys(columns);
@@ -233,46 +220,16 @@ async function putEntry(tx: ReadModelTx, s: string, table: SetTable, workspaceId
      ON CONFLICT (workspace_id, ${ENTRY_KEY[table]}) ${update}`,
     [workspaceId, key, ...Object.values(columns)],
   );
-  await recount(tx, s, workspaceId);
 }
 
 async function removeEntry(tx: ReadModelTx, s: string, table: SetTable, workspaceId: string, key: string): Promise<void> {
   await tx.query(`DELETE FROM ${s}.${table} WHERE workspace_id = $1 AND ${ENTRY_KEY[table]} = $2`, [workspaceId, key]);
-  await recount(tx, s, workspaceId);
 }
 
 /** When the event was recorded, from its metadata (as the directory folds `writtenAt`); null when absent. */
 function occurredAt(recorded: RecordedEvent): string | null {
   const value = recorded.metadata.occurredAt;
   return typeof value === 'string' ? value : null;
-}
-
-async function recount(tx: ReadModelTx, s: string, workspaceId: string): Promise<void> {
-  await tx.query(
-    `UPDATE ${s}.workspaces SET
-       cluster_count = (SELECT count(*) FROM ${s}.clusters WHERE workspace_id = $1),
-       namespace_count = (SELECT count(*) FROM ${s}.namespaces WHERE workspace_id = $1),
-       secret_count = (SELECT count(*) FROM ${s}.secrets WHERE workspace_id = $1),
-       role_binding_count = (SELECT count(*) FROM ${s}.role_bindings WHERE workspace_id = $1),
-       cluster_role_binding_count = (SELECT count(*) FROM ${s}.cluster_role_bindings WHERE workspace_id = $1),
-       restricted_image_count = (SELECT count(*) FROM ${s}.restricted_images WHERE workspace_id = $1)
-     WHERE id = $1`,
-    [workspaceId],
-  );
-}
-
-/** Organization owners and explicit members, each user once. */
-async function recountMembers(tx: ReadModelTx, s: string, where: 'w.id = $1' | 'w.organization_id = $1', id: string): Promise<void> {
-  await tx.query(
-    `UPDATE ${s}.workspaces w SET member_count = (
-       SELECT count(*) FROM (
-         SELECT user_id FROM ${s}.organization_owners o WHERE o.organization_id = w.organization_id
-         UNION
-         SELECT user_id FROM ${s}.members m WHERE m.workspace_id = w.id
-       ) users)
-     WHERE ${where}`,
-    [id],
-  );
 }
 
 export interface WorkspaceSummary {
@@ -298,7 +255,15 @@ export interface WorkspaceSummary {
 export async function summaries(db: ReadModelTx, schema: string, workspaceIds: readonly string[]): Promise<WorkspaceSummary[]> {
   if (workspaceIds.length === 0) return [];
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT w.*, o.name AS organization_name
+    `SELECT w.*, o.name AS organization_name,
+            (SELECT count(*) FROM (SELECT user_id FROM ${schema}.organization_owners WHERE organization_id = w.organization_id
+                                   UNION SELECT user_id FROM ${schema}.members WHERE workspace_id = w.id) users) AS member_count,
+            (SELECT count(*) FROM ${schema}.clusters WHERE workspace_id = w.id) AS cluster_count,
+            (SELECT count(*) FROM ${schema}.namespaces WHERE workspace_id = w.id) AS namespace_count,
+            (SELECT count(*) FROM ${schema}.secrets WHERE workspace_id = w.id) AS secret_count,
+            (SELECT count(*) FROM ${schema}.role_bindings WHERE workspace_id = w.id) AS role_binding_count,
+            (SELECT count(*) FROM ${schema}.cluster_role_bindings WHERE workspace_id = w.id) AS cluster_role_binding_count,
+            (SELECT count(*) FROM ${schema}.restricted_images WHERE workspace_id = w.id) AS restricted_image_count
        FROM ${schema}.workspaces w JOIN ${schema}.organizations o ON o.id = w.organization_id
       WHERE w.id = ANY($1::text[]) AND NOT w.deleted
       ORDER BY w.organization_id COLLATE "C", w.name COLLATE "C"`,

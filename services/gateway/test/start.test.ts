@@ -44,6 +44,7 @@ describe('npm start: the process as a user starts it', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  // A first start creates three embedded databases (log, keys, read models): several seconds each on a small machine.
   it('serves health with the log head, keeps events in its data directory across restarts, and stops cleanly on SIGTERM', async () => {
     const first = await start({ CANOPY_DATA_DIR: dataDir, CANOPY_LOG_LEVEL: 'info' });
     const health = await fetch(`${first.url}/healthz`);
@@ -64,7 +65,7 @@ describe('npm start: the process as a user starts it', () => {
     } finally {
       expect(await stop(second.child)).toBe(0);
     }
-  });
+  }, 120_000);
 
   it('lets one process at a time use an embedded data directory, and takes it over at once after a crash', async () => {
     const first = await start({ CANOPY_DATA_DIR: dataDir });
@@ -77,7 +78,7 @@ describe('npm start: the process as a user starts it', () => {
     expect(await stop(second.child)).toBe(0);
     // A clean stop leaves the directory free.
     expect(await stop((await start({ CANOPY_DATA_DIR: dataDir })).child)).toBe(0);
-  });
+  }, 120_000);
 
   it('refuses to start on a wrong setting, naming the variable', async () => {
     await expect(start({ CANOPY_EVENTSTORE: 'mongodb' })).rejects.toThrow(/exited with 2[\s\S]*CANOPY_EVENTSTORE/);
