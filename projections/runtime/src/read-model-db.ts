@@ -32,11 +32,11 @@ export type ReadModelDbConfig =
   | { kind: 'pglite'; dataDir?: string; schemaPrefix?: string }
   | { kind: 'postgres'; url: string; schemaPrefix?: string; poolSize?: number };
 
-const PREFIX = /^([a-z_][a-z0-9_]{0,29})?$/;
+const PREFIX = /^([a-z_][a-z0-9_]{0,27})?$/;
 
 function checkPrefix(prefix: string | undefined): string {
   const value = prefix ?? '';
-  if (!PREFIX.test(value)) throw new Error(`schemaPrefix must be lower-case letters, digits and underscores (at most 30), got ${JSON.stringify(value)}`);
+  if (!PREFIX.test(value)) throw new Error(`schemaPrefix must be lower-case letters, digits and underscores (at most 28: schema names have at most 63), got ${JSON.stringify(value)}`);
   return value;
 }
 

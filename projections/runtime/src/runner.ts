@@ -8,6 +8,7 @@ import { PoisonEventError, projectionError, type ProjectionError } from './proje
 import { projectorSchema, validateProjector, type Projector } from './projector.js';
 import type { ReadModelDb, ReadModelTx } from './read-model-db.js';
 import { StateTables, type ProjectionStatus, type StateRow } from './state.js';
+import { TransactionGroup } from './transaction-group.js';
 import { WriteBatch } from './write-batch.js';
 
 export interface ProjectionRunnerOptions {
@@ -137,6 +138,7 @@ export class ProjectionRunner {
   private readonly retryDelayMs: number;
   private readonly onBatch: ((batch: BatchInfo) => void | Promise<void>) | undefined;
   private readonly state: StateTables;
+  private readonly liveTransactions: TransactionGroup;
   private readonly metrics: ProjectionMetrics;
   private lanes: Lane[] = [];
   private readonly active = new Map<string, number>();
@@ -154,6 +156,7 @@ export class ProjectionRunner {
     this.onBatch = options.onBatch;
     this.registry = options.registry ?? new Registry();
     this.state = new StateTables(this.db);
+    this.liveTransactions = new TransactionGroup(this.db);
     this.definitions = new Map();
     for (const projector of options.projectors) {
       validateProjector(projector);
@@ -524,7 +527,9 @@ export class ProjectionRunner {
   /** `batched`: through `applyBatch` and/or one script; any failure of the batch as a whole is a BatchFailed, to be retried event by event. */
   private async commitOnce(lane: Lane, events: RecordedEvent[], position: Position | undefined, status: ProjectionStatus, batched: boolean): Promise<void> {
     const projector = lane.projector!;
-    await this.db.transaction(async (tx) => {
+    // Live batches of all projectors share a commit; catching up, each has its own transaction (and connection).
+    const transaction = (fn: (tx: ReadModelTx) => Promise<void>) => (status === 'live' ? this.liveTransactions.run(fn) : this.db.transaction(fn));
+    await transaction(async (tx) => {
       if (!(await this.state.claim(tx, lane.name, lane.version, lane.position))) throw new CheckpointMoved(lane.name, lane.version);
       if (batched) {
         const target = projector.writesOnly ? new WriteBatch() : tx;

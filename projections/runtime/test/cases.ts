@@ -318,6 +318,8 @@ export function runtimeCases(backend: Backend): void {
       await r2.start();
       await eventually(() => v2Batches === 1);
       expect(r2.activeSchema('counts')).toBe(v1Schema);
+      // v1 was at the head already: it turns live as soon as its subscription says so.
+      await eventually(async () => (await r2.health())[0]!.status === 'live');
       const building = await r2.health();
       expect(building.map((h) => [h.version, h.active, h.status])).toEqual([
         [1, true, 'live'],

@@ -14,6 +14,7 @@
  * `--no-write` leaves BENCHMARKS.md alone.
  */
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -109,8 +110,10 @@ async function measureStore(store: StoreId, probe: Probe, url: string, size: Siz
     env['CANOPY_DATA_DIR'] = join(dataDir, 'gateway');
     let schema: string | undefined;
     if (store === 'postgres') {
-      const fresh = await freshSchema(url, 'canopy_bench_mutations');
+      // Short: the read models' schemas are named after it (at most 27 characters).
+      const fresh = await freshSchema(url, 'cbm');
       cleanups.push(() => fresh.drop());
+      cleanups.push(() => dropReadModelSchemas(url, fresh.name));
       schema = fresh.name;
       env['CANOPY_POSTGRES_URL'] = url;
       env['CANOPY_POSTGRES_SCHEMA'] = schema;
@@ -207,4 +210,16 @@ if (process.argv.includes('--serve')) {
   serveMain();
 } else {
   process.exitCode = await main();
+}
+
+/** The read models the gateway projected next to the log, in schemas named after it. */
+async function dropReadModelSchemas(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${schema}\\_%`]);
+    for (const { nspname } of rows) await client.query(`DROP SCHEMA ${pg.escapeIdentifier(nspname)} CASCADE`);
+  } finally {
+    await client.end();
+  }
 }

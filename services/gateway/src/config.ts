@@ -13,7 +13,10 @@ const Environment = z.object({
   CANOPY_EVENTSTORE: z.enum(['pglite', 'postgres', 'eventstoredb', 'eventstoredb-test-server']).default('pglite'),
   CANOPY_DATA_DIR: z.string().min(1).default('.canopy/data'),
   CANOPY_POSTGRES_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
-  CANOPY_POSTGRES_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier').default('public'),
+  CANOPY_POSTGRES_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,26}$/, 'must be a lower-case SQL identifier of at most 27 characters (the read models\' schemas are named after it)')
+    .default('public'),
   CANOPY_EVENTSTORE_URL: z.string().regex(/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover):\/\//, 'must be an esdb:// connection string').optional(),
   CANOPY_MASTER_KEY: z.string().optional(),
   CANOPY_JWT_SECRET: z.string().optional(),

@@ -49,6 +49,7 @@ describe('configuration from the environment', () => {
     [{ CANOPY_EVENTSTORE: 'eventstoredb', CANOPY_MASTER_KEY: 'k', CANOPY_JWT_SECRET: 's' }, /CANOPY_EVENTSTORE_URL is required/],
     [{ CANOPY_EVENTSTORE_URL: 'http://esdb:2113' }, /CANOPY_EVENTSTORE_URL: must be an esdb:\/\/ connection string/],
     [{ CANOPY_READ_YOUR_WRITES_TIMEOUT_MS: '-1' }, /CANOPY_READ_YOUR_WRITES_TIMEOUT_MS/],
+    [{ CANOPY_POSTGRES_SCHEMA: 'a_schema_name_of_28_letters' + 'x' }, /CANOPY_POSTGRES_SCHEMA: must be a lower-case SQL identifier of at most 27 characters/],
     [{ CANOPY_READ_YOUR_WRITES_TIMEOUT_MS: '61000' }, /CANOPY_READ_YOUR_WRITES_TIMEOUT_MS/],
   ])('a wrong value %j stops the start with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
