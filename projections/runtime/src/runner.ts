@@ -527,10 +527,12 @@ export class ProjectionRunner {
   /** `batched`: through `applyBatch` and/or one script; any failure of the batch as a whole is a BatchFailed, to be retried event by event. */
   private async commitOnce(lane: Lane, events: RecordedEvent[], position: Position | undefined, status: ProjectionStatus, batched: boolean): Promise<void> {
     const projector = lane.projector!;
-    // Live batches of all projectors share a commit; catching up, each has its own transaction (and connection).
-    const transaction = (fn: (tx: ReadModelTx) => Promise<void>) => (status === 'live' ? this.liveTransactions.run(fn) : this.db.transaction(fn));
+    // On one connection (PGlite), live batches of all projectors share a commit; on a server each has its own connection.
+    const grouped = status === 'live' && !this.db.concurrentTransactions;
+    const transaction = (fn: (tx: ReadModelTx) => Promise<void>) => (grouped ? this.liveTransactions.run(fn) : this.db.transaction(fn));
     await transaction(async (tx) => {
-      if (!(await this.state.claim(tx, lane.name, lane.version, lane.position))) throw new CheckpointMoved(lane.name, lane.version);
+      // The checkpoint moves first: one statement that also checks no other runner moved it (and locks it until commit).
+      if (!(await this.state.advance(tx, lane.name, lane.version, lane.position, position, status))) throw new CheckpointMoved(lane.name, lane.version);
       if (batched) {
         const target = projector.writesOnly ? new WriteBatch() : tx;
         try {
@@ -549,7 +551,6 @@ export class ProjectionRunner {
           }
         }
       }
-      await this.state.checkpoint(tx, lane.name, lane.version, position, status);
     });
   }
 

@@ -98,25 +98,19 @@ CREATE TABLE IF NOT EXISTS ${this.active} (
   }
 
   /**
-   * Locks a projector's state row for the batch's transaction and tells
-   * whether its stored checkpoint is still `from`, where the batch starts:
-   * when another runner on the same database moved it, the batch must not be
-   * applied (it would apply events twice).
+   * Moves the checkpoint from `from` to `to`, in the transaction of the batch
+   * between them, if it is still at `from`; false (nothing written) when
+   * another runner moved it. The row stays locked until the transaction
+   * ends, so a second runner's advance waits and then finds it moved.
    */
-  async claim(tx: ReadModelTx, name: string, version: number, from: bigint | undefined): Promise<boolean> {
-    const [row] = await tx.query<{ position: string | null }>(`SELECT position FROM ${this.state} WHERE name = $1 AND version = $2 FOR UPDATE`, [name, version]);
-    const stored = row?.position === null || row?.position === undefined ? undefined : BigInt(row.position);
-    return stored === from;
-  }
-
-  /** The checkpoint (and status) of a projector, written in the transaction of the batch it covers. */
-  async checkpoint(tx: ReadModelTx, name: string, version: number, position: bigint | undefined, status: ProjectionStatus): Promise<void> {
-    await tx.query(`UPDATE ${this.state} SET position = $3::bigint, status = $4, error = NULL, updated_at = now() WHERE name = $1 AND version = $2`, [
-      name,
-      version,
-      position === undefined ? null : String(position),
-      status,
-    ]);
+  async advance(tx: ReadModelTx, name: string, version: number, from: bigint | undefined, to: bigint | undefined, status: ProjectionStatus): Promise<boolean> {
+    const rows = await tx.query(
+      `UPDATE ${this.state} SET position = $4::bigint, status = $5, error = NULL, updated_at = now()
+        WHERE name = $1 AND version = $2 AND position IS NOT DISTINCT FROM $3::bigint
+        RETURNING 1 AS advanced`,
+      [name, version, from === undefined ? null : String(from), to === undefined ? null : String(to), status],
+    );
+    return rows.length === 1;
   }
 
   /** A fresh row: position none. */
