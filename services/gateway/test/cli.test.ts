@@ -155,6 +155,7 @@ describe('canopy history', () => {
     expect([...earlier, ...later]).toHaveLength(5);
   });
 
+  // Three replays, each a process opening the embedded log and read models and rebuilding four read models.
   it('replay: rebuilds the read models from zero and finds them equal to the live ones; a tampered live table is reported and repaired', async () => {
     const replay = (...args: string[]) => run(['replay', ...args], { CANOPY_DATA_DIR: dataDir });
     const first = await replay();
@@ -170,7 +171,7 @@ describe('canopy history', () => {
     expect(tampered.stdout).toMatch(/^membership v2: .*DIFFERENT$/m);
     expect((await replay('--projection', 'membership')).code).toBe(0);
     expect((await replay('--projection', 'nope')).code).toBe(2);
-  });
+  }, 180_000);
 
   it('prints any one stream, and refuses unclear requests with exit code 2', async () => {
     expect((await history('--stream', `workspace-${workspaceId}`, '--json')).every((e) => e.stream === `workspace-${workspaceId}`)).toBe(true);
