@@ -1,6 +1,6 @@
 import type { JsonValue, RecordedEvent } from '@canopy/eventstore';
 import type { Projector, ReadModelTx } from '@canopy/projections';
-import { redacted } from '@canopy/workspaces';
+import { redacted, type HistoryRecord } from '@canopy/workspaces';
 import { decode, workspaceStreams, type DecodedEvent } from './events.js';
 
 /**
@@ -118,22 +118,8 @@ async function registerWorkspace(tx: ReadModelTx, s: string, workspaceId: string
   await tx.query(`INSERT INTO ${s}.workspaces (id, organization_id) VALUES ($1, $2)`, [workspaceId, organizationId]);
 }
 
-export interface AuditEntry {
-  /** The event's position in the log: the entries' order, and the cursor for `after`. */
-  position: bigint;
-  stream: string;
-  revision: bigint;
-  organizationId: string;
-  /** The workspace the event concerns; null for organization-level events (owners). */
-  workspaceId: string | null;
-  type: string;
-  /** Who caused the event (`metadata.actor`), when the writer said. */
-  actor: string | null;
-  correlationId: string | null;
-  recordedAt: Date;
-  /** The payload at its current contract version; sealed secret values shown as '[sealed]'. */
-  data: JsonValue;
-}
+/** One entry of the audit trail: the history record the API port defines. */
+export type AuditEntry = HistoryRecord;
 
 export interface AuditQuery {
   /** One workspace's history (its stream and the organization-stream events about it). Exactly one of `workspaceId` and `organizationId`. */
