@@ -1,4 +1,5 @@
-import type { EventStore, Position, RecordedEvent, SubscriptionMessage } from '@canopy/eventstore';
+import { isDeepStrictEqual } from 'node:util';
+import type { EventFilter, EventStore, Position, RecordedEvent, SubscriptionMessage } from '@canopy/eventstore';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { checksumInTransaction, type SchemaChecksum } from './checksum.js';
@@ -96,8 +97,8 @@ interface Lane {
   interrupted: Promise<void>;
 }
 
-interface RunUntil {
-  caughtUp: true;
+/** Told of each batch a rebuild commits. */
+interface RebuildListener {
   onBatch(events: number, position: Position | undefined): void;
 }
 
@@ -257,45 +258,95 @@ export class ProjectionRunner {
    * Drops the newest version of one projector (or of each) and builds it
    * again from the start of the log, then makes it the active one. Queries
    * see the tables fill up meanwhile (to swap without that, bump the
-   * version instead). Resolves when caught up; if the runner is started,
-   * the projector then goes on live.
+   * version instead). Projectors with the same filter are built from one
+   * read of the log. Resolves when caught up; if the runner is started, the
+   * projector then goes on live.
    */
   async rebuild(name?: string, options: { onProgress?(progress: RebuildProgress): void } = {}): Promise<RebuildResult[]> {
     await this.init();
     const names = name === undefined ? this.names : [name];
     for (const n of names) if (!this.definitions.has(n)) throw new Error(`Unknown projector ${n}`);
-    // Side by side: on a server each has its own connection, and they share the log's reads.
-    return Promise.all(names.map((n) => this.rebuildOne(n, options)));
+    const targets = await Promise.all(names.map((n) => this.resetForRebuild(n)));
+    // One entry per lane that did not fail (caught up, or stopped where it stood).
+    const results = new Map<Lane, RebuildResult>();
+    await Promise.all(
+      groupByFilter(targets).map(async (lanes) => {
+        const loop = this.rebuildGroup(lanes, results, options.onProgress);
+        for (const lane of lanes) lane.loop = loop;
+        await loop.finally(() => lanes.forEach((lane) => (lane.loop = undefined)));
+        const rebuilt = lanes.filter((lane) => results.has(lane));
+        if (this.running) for (const lane of rebuilt.flatMap((l) => this.lanesOf(l.name))) this.launch(lane);
+      }),
+    );
+    const failed = targets.find((lane) => !results.has(lane));
+    if (failed) throw new Error(`Rebuild of ${failed.name} v${failed.version} failed: ${failed.error?.message ?? 'unknown error'}`);
+    return targets.map((lane) => results.get(lane)!);
   }
 
-  private async rebuildOne(n: string, options: { onProgress?(progress: RebuildProgress): void }): Promise<RebuildResult> {
+  /** Stops every version of `n` and gives the newest one fresh tables, at no position. */
+  private async resetForRebuild(n: string): Promise<Lane> {
     const target = this.targetLane(n);
     await Promise.all(this.lanesOf(n).map((lane) => this.halt(lane)));
     const status: ProjectionStatus = this.active.get(n) === target.version ? 'catching-up' : 'building';
     await this.db.transaction((tx) => this.createTables(tx, target, status));
     Object.assign(target, { position: undefined, status, error: undefined });
     this.notifyWaiters();
+    return target;
+  }
 
+  /**
+   * Builds `lanes` (of one filter) from the start of the log to its head,
+   * reading it once: each batch goes to every lane still going, their commits
+   * side by side (on a server each has its own connection). A lane that fails
+   * is dropped, the others go on. Puts each lane's result in `results`,
+   * unless it failed.
+   */
+  private async rebuildGroup(lanes: Lane[], results: Map<Lane, RebuildResult>, onProgress?: (progress: RebuildProgress) => void): Promise<void> {
+    for (const lane of lanes) lane.stopRequested = false;
     const head = await this.store.headPosition();
     const started = performance.now();
-    let events = 0;
-    const progress = (): RebuildProgress => {
-      const elapsedMs = performance.now() - started;
-      return { name: n, version: target.version, events, position: target.position, head, elapsedMs, eventsPerSecond: elapsedMs > 0 ? (events * 1000) / elapsedMs : 0 };
-    };
-    target.stopRequested = false;
-    target.loop = this.follow(target, {
-      caughtUp: true,
-      onBatch: (count) => {
+    let going = lanes.map((lane) => {
+      let events = 0;
+      const progress = (): RebuildProgress => {
+        const elapsedMs = performance.now() - started;
+        return { name: lane.name, version: lane.version, events, position: lane.position, head, elapsedMs, eventsPerSecond: elapsedMs > 0 ? (events * 1000) / elapsedMs : 0 };
+      };
+      const done = () => results.set(lane, { ...progress(), schema: lane.schema });
+      const onBatch = (count: number) => {
         events += count;
-        options.onProgress?.(progress());
-      },
+        onProgress?.(progress());
+      };
+      return { lane, done, onBatch };
     });
-    await target.loop;
-    target.loop = undefined;
-    if (target.status === 'failed') throw new Error(`Rebuild of ${n} v${target.version} failed: ${target.error?.message ?? 'unknown error'}`);
-    if (this.running) for (const lane of this.lanesOf(n)) this.launch(lane);
-    return { ...progress(), schema: target.schema };
+    const stopped = () => lanes.some((lane) => lane.stopRequested);
+    const { buffer, close } = this.read(lanes, undefined, lanes[0]!.projector!.filter);
+    try {
+      while (going.length > 0 && !stopped()) {
+        const batch = await buffer.take(this.batchSize, true);
+        if (!batch || stopped()) break;
+        const reachedHead = batch.some(isCaughtUp);
+        await Promise.all(
+          going.map(async (r) => {
+            try {
+              await this.applyBatch(r.lane, batch, reachedHead, r);
+              if (reachedHead && r.lane.status === 'building') await this.switchTo(r.lane);
+              if (reachedHead) r.done();
+            } catch (error) {
+              await this.fail(r.lane, error);
+            }
+          }),
+        );
+        going = reachedHead ? [] : going.filter((r) => r.lane.status !== 'failed');
+      }
+    } catch (error) {
+      // The log failed: a rebuild fails on any error.
+      await Promise.all(going.map((r) => this.fail(r.lane, error)));
+      going = [];
+    } finally {
+      await close();
+    }
+    // Stopped: they end where they stand.
+    for (const r of going) r.done();
   }
 
   /** A checksum of every table of the active version of `name`, with the checkpoint it reflects. */
@@ -402,15 +453,15 @@ export class ProjectionRunner {
     await lane.loop;
   }
 
-  /** Follows the log until stopped (or, with `until`, until caught up), resubscribing after failures of the log or the database. */
-  private async follow(lane: Lane, until?: RunUntil): Promise<void> {
+  /** Follows the log until stopped, resubscribing after failures of the log or the database. */
+  private async follow(lane: Lane): Promise<void> {
     let delay = this.retryDelayMs;
     while (!lane.stopRequested) {
       try {
-        await this.followOnce(lane, until);
+        await this.followOnce(lane);
         return;
       } catch (error) {
-        if (error instanceof PoisonEventError || until) {
+        if (error instanceof PoisonEventError) {
           await this.fail(lane, error);
           return;
         }
@@ -447,24 +498,8 @@ export class ProjectionRunner {
     }
   }
 
-  private async followOnce(lane: Lane, until?: RunUntil): Promise<void> {
-    const subscription = this.store.subscribeToAll({ after: lane.position, filter: lane.projector!.filter });
-    const buffer = new MessageBuffer<SubscriptionMessage>(this.batchSize, isCaughtUp);
-    let signal!: () => void;
-    lane.interrupted = new Promise((resolve) => (signal = resolve));
-    lane.interrupt = () => {
-      signal();
-      buffer.close();
-      void subscription.close();
-    };
-    const reading = (async () => {
-      try {
-        for await (const message of subscription) if (!(await buffer.push(message))) break;
-        buffer.end();
-      } catch (error) {
-        buffer.end(error);
-      }
-    })();
+  private async followOnce(lane: Lane): Promise<void> {
+    const { buffer, close } = this.read([lane], lane.position, lane.projector!.filter);
     let caughtUp = false;
     try {
       while (!lane.stopRequested) {
@@ -473,20 +508,48 @@ export class ProjectionRunner {
         if (!batch || lane.stopRequested) return;
         const reachedHead = batch.some(isCaughtUp);
         caughtUp ||= reachedHead;
-        await this.applyBatch(lane, batch, caughtUp, until);
+        await this.applyBatch(lane, batch, caughtUp);
         if (reachedHead && lane.status === 'building') await this.switchTo(lane);
-        if (reachedHead && until) return;
       }
     } finally {
-      lane.interrupt = undefined;
-      buffer.close();
-      await subscription.close();
-      await reading;
+      await close();
     }
   }
 
+  /** Reads the log after `after` into a buffer for `lanes`; the `interrupt` of any of them ends the reading for all. */
+  private read(lanes: Lane[], after: Position | undefined, filter: EventFilter | undefined): { buffer: MessageBuffer<SubscriptionMessage>; close(): Promise<void> } {
+    const subscription = this.store.subscribeToAll({ after, filter });
+    const buffer = new MessageBuffer<SubscriptionMessage>(this.batchSize, isCaughtUp);
+    let signal!: () => void;
+    const interrupted = new Promise<void>((resolve) => (signal = resolve));
+    const interrupt = () => {
+      signal();
+      buffer.close();
+      void subscription.close();
+    };
+    for (const lane of lanes) {
+      lane.interrupted = interrupted;
+      lane.interrupt = interrupt;
+    }
+    const reading = (async () => {
+      try {
+        for await (const message of subscription) if (!(await buffer.push(message))) break;
+        buffer.end();
+      } catch (error) {
+        buffer.end(error);
+      }
+    })();
+    const close = async () => {
+      for (const lane of lanes) lane.interrupt = undefined;
+      buffer.close();
+      await subscription.close();
+      await reading;
+    };
+    return { buffer, close };
+  }
+
   /** Applies a batch and stores the checkpoint after it, in one transaction. */
-  private async applyBatch(lane: Lane, batch: SubscriptionMessage[], live: boolean, until?: RunUntil): Promise<void> {
+  private async applyBatch(lane: Lane, batch: SubscriptionMessage[], live: boolean, rebuild?: RebuildListener): Promise<void> {
     const events = batch.flatMap((m) => (m.kind === 'event' ? [m.event] : []));
     const position = batch.reduce((p, m) => later(p, messagePosition(m)), lane.position);
     const status: ProjectionStatus = lane.status === 'building' ? 'building' : live ? 'live' : 'catching-up';
@@ -500,7 +563,7 @@ export class ProjectionRunner {
     lane.position = position;
     lane.status = status;
     lane.error = undefined;
-    until?.onBatch(events.length, position);
+    rebuild?.onBatch(events.length, position);
     this.notifyWaiters();
     const paced = this.onBatch?.({ name: lane.name, version: lane.version, events: events.length, position, status });
     if (paced) await Promise.race([paced, lane.interrupted]);
@@ -634,6 +697,17 @@ function frozenLane(name: string, schema: string, version: number, row: StateRow
     interrupt: undefined,
     interrupted: Promise.resolve(),
   };
+}
+
+/** Lanes grouped by deep-equal filter, in order. */
+function groupByFilter(lanes: Lane[]): Lane[][] {
+  const groups: Lane[][] = [];
+  for (const lane of lanes) {
+    const group = groups.find(([first]) => isDeepStrictEqual(first!.projector!.filter, lane.projector!.filter));
+    if (group) group.push(lane);
+    else groups.push([lane]);
+  }
+  return groups;
 }
 
 function lagOf(head: Position, position: Position | undefined): bigint {

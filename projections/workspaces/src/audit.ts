@@ -1,5 +1,5 @@
 import type { JsonValue, RecordedEvent } from '@canopy/eventstore';
-import type { Projector, ReadModelTx } from '@canopy/projections';
+import { BatchChanges, type Projector, type ReadModelTx, type TableSpec } from '@canopy/projections';
 import { redacted, type HistoryRecord } from '@canopy/workspaces';
 import { decode, workspaceStreams, type DecodedEvent } from './events.js';
 
@@ -42,24 +42,30 @@ export const auditProjector: Projector = {
     CREATE INDEX entries_by_organization_actor ON ${s}.entries (organization_id, actor, position);
     CREATE INDEX entries_by_workspace_actor ON ${s}.entries (workspace_id, actor, position);
   `,
-  // Writes only: a workspace stream's organization is looked up inside the INSERT, so batches go to the database in one script.
-  writesOnly: true,
   async apply(tx, recorded, s) {
-    await insertEntries(tx, s, [await entryOf(tx, s, recorded)]);
+    await applyAudit(tx, [recorded], s);
   },
-  async applyBatch(tx, events, s) {
-    const entries = [];
-    for (const recorded of events) entries.push(await entryOf(tx, s, recorded));
-    await insertEntries(tx, s, entries);
-  },
+  applyBatch: (tx, events, s) => applyAudit(tx, events, s),
 };
+
+const tableSpecs = {
+  workspaces: { table: 'workspaces', key: { id: 'text' }, columns: { organization_id: 'text' } },
+} as const satisfies Record<string, TableSpec>;
+
+/** Registers new workspaces' organizations, then inserts all entries in one statement (which looks those up). */
+async function applyAudit(tx: ReadModelTx, events: readonly RecordedEvent[], s: string): Promise<void> {
+  const changes = new BatchChanges(tx, s, tableSpecs);
+  const entries = events.map((recorded) => entryOf(changes, recorded));
+  await changes.flush();
+  await insertEntries(tx, s, entries);
+}
 
 /** One row of `entries`, as the INSERT takes it (organization null: the workspace's, looked up by the INSERT). */
 type EntryRow = [string, string, string, string | null, string | null, string, string | null, string | null, string, string];
 
-async function entryOf(tx: ReadModelTx, s: string, recorded: RecordedEvent): Promise<EntryRow> {
+function entryOf(changes: BatchChanges<'workspaces'>, recorded: RecordedEvent): EntryRow {
   const event = decode(recorded);
-  const { organizationId, workspaceId } = await concerns(tx, s, event);
+  const { organizationId, workspaceId } = concerns(changes, event);
   const metadata = recorded.metadata;
   return [
     recorded.position.toString(),
@@ -95,16 +101,16 @@ async function insertEntries(tx: ReadModelTx, s: string, entries: readonly Entry
 }
 
 /** The organization (undefined: the workspace's, looked up by the INSERT) and workspace an event concerns; registers new workspaces' organizations on the way. */
-async function concerns(tx: ReadModelTx, s: string, event: DecodedEvent): Promise<{ organizationId: string | undefined; workspaceId: string | null }> {
+function concerns(changes: BatchChanges<'workspaces'>, event: DecodedEvent): { organizationId: string | undefined; workspaceId: string | null } {
   if (event.stream === 'workspace') return { organizationId: undefined, workspaceId: event.id };
   switch (event.type) {
     case 'OrganizationCreated': {
       const workspaceId = event.data.defaultWorkspace.workspaceId;
-      await registerWorkspace(tx, s, workspaceId, event.id);
+      changes.table('workspaces').upsert({ id: workspaceId }, { organization_id: event.id });
       return { organizationId: event.id, workspaceId };
     }
     case 'WorkspaceCreated':
-      await registerWorkspace(tx, s, event.data.workspaceId, event.id);
+      changes.table('workspaces').upsert({ id: event.data.workspaceId }, { organization_id: event.id });
       return { organizationId: event.id, workspaceId: event.data.workspaceId };
     case 'WorkspaceRenamed':
     case 'WorkspaceDeleted':
@@ -112,10 +118,6 @@ async function concerns(tx: ReadModelTx, s: string, event: DecodedEvent): Promis
     default:
       return { organizationId: event.id, workspaceId: null };
   }
-}
-
-async function registerWorkspace(tx: ReadModelTx, s: string, workspaceId: string, organizationId: string): Promise<void> {
-  await tx.query(`INSERT INTO ${s}.workspaces (id, organization_id) VALUES ($1, $2)`, [workspaceId, organizationId]);
 }
 
 /** One entry of the audit trail: the history record the API port defines. */

@@ -21,6 +21,18 @@ const registry = canopyEventRegistry();
  * projector rather than being skipped.
  */
 export function decode(event: RecordedEvent): DecodedEvent {
+  let decoded = decodedEvents.get(event);
+  if (!decoded) {
+    decoded = decodeOnce(event);
+    decodedEvents.set(event, decoded);
+  }
+  return decoded;
+}
+
+/** Read models that share a read of the log share each event's decoding too (decoded events are never modified). */
+const decodedEvents = new WeakMap<RecordedEvent, DecodedEvent>();
+
+function decodeOnce(event: RecordedEvent): DecodedEvent {
   const metadata = event.metadata as { schemaVersion?: unknown };
   const schemaVersion = typeof metadata.schemaVersion === 'number' ? metadata.schemaVersion : 1;
   const data = registry.upcast(event.type, schemaVersion, event.data);

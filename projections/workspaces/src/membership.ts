@@ -1,7 +1,8 @@
-import type { Projector, ReadModelTx } from '@canopy/projections';
+import type { RecordedEvent } from '@canopy/eventstore';
+import { BatchChanges, type Projector, type ReadModelTx, type TableSpec } from '@canopy/projections';
 import type { WorkspaceRole } from '@canopy/schema';
 import { decode, workspaceStreams } from './events.js';
-import { applyOrganizationEvent, organizationTables } from './organizations.js';
+import { organizationTables, organizationTableSpecs, recordOrganizationEvent } from './organizations.js';
 
 /**
  * Who has which role in which workspace, per organization: the permission
@@ -13,7 +14,6 @@ export const membershipProjector: Projector = {
   name: 'membership',
   version: 2,
   filter: workspaceStreams,
-  writesOnly: true,
   tables: (s) => `
     ${organizationTables(s)}
     CREATE TABLE ${s}.workspaces (
@@ -34,56 +34,63 @@ export const membershipProjector: Projector = {
     CREATE INDEX members_by_user ON ${s}.members (user_id, workspace_id);
   `,
   async apply(tx, recorded, s) {
+    await applyMembership(tx, [recorded], s);
+  },
+  applyBatch: (tx, events, s) => applyMembership(tx, events, s),
+};
+
+const tableSpecs = {
+  ...organizationTableSpecs,
+  workspaces: { table: 'workspaces', key: { id: 'text' }, columns: { organization_id: 'text', name: 'text', kind: 'text', stage: 'text', deleted: 'boolean' } },
+  members: { table: 'members', key: { workspace_id: 'text', user_id: 'text' }, columns: { role: 'text' } },
+} as const satisfies Record<string, TableSpec>;
+
+/** Applies events in log order, their writes netted per row (see `BatchChanges`). */
+async function applyMembership(tx: ReadModelTx, events: readonly RecordedEvent[], s: string): Promise<void> {
+  const changes = new BatchChanges(tx, s, tableSpecs);
+  const workspaces = changes.table('workspaces');
+  const members = changes.table('members');
+  for (const recorded of events) {
     const event = decode(recorded);
     switch (event.type) {
       case 'OrganizationCreated': {
-        await applyOrganizationEvent(tx, s, event);
+        recordOrganizationEvent(changes, event, { auditors: true });
         const { organizationId, defaultWorkspace } = event.data;
-        await tx.query(`INSERT INTO ${s}.workspaces (id, organization_id, name, kind, stage) VALUES ($1, $2, $3, 'default', NULL)`, [
-          defaultWorkspace.workspaceId,
-          organizationId,
-          defaultWorkspace.name,
-        ]);
-        return;
+        workspaces.upsert({ id: defaultWorkspace.workspaceId }, { organization_id: organizationId, name: defaultWorkspace.name, kind: 'default', stage: null });
+        break;
       }
       case 'OrganizationOwnerAdded':
       case 'OrganizationOwnerRemoved':
       case 'OrganizationAuditorAdded':
       case 'OrganizationAuditorRemoved':
-        await applyOrganizationEvent(tx, s, event);
-        return;
+        recordOrganizationEvent(changes, event, { auditors: true });
+        break;
       case 'WorkspaceCreated': {
         const { organizationId, workspaceId, name, kind, stage } = event.data;
-        await tx.query(`INSERT INTO ${s}.workspaces (id, organization_id, name, kind, stage) VALUES ($1, $2, $3, $4, $5)`, [workspaceId, organizationId, name, kind, stage]);
-        return;
+        workspaces.upsert({ id: workspaceId }, { organization_id: organizationId, name, kind, stage });
+        break;
       }
       case 'WorkspaceRenamed':
-        await tx.query(`UPDATE ${s}.workspaces SET name = $2 WHERE id = $1`, [event.data.workspaceId, event.data.name]);
-        return;
+        workspaces.update({ id: event.data.workspaceId }, { name: event.data.name });
+        break;
       case 'WorkspaceClosed':
       case 'WorkspaceDeleted':
-        await markDeleted(tx, s, event.data.workspaceId);
-        return;
+        // Closing (first step) and deleting (second step) both end every role in the workspace.
+        workspaces.update({ id: event.data.workspaceId }, { deleted: true });
+        members.deleteWhere({ workspace_id: event.data.workspaceId });
+        break;
       case 'MemberAdded':
       case 'MemberRoleChanged':
-        await tx.query(
-          `INSERT INTO ${s}.members (workspace_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
-          [event.data.workspaceId, event.data.userId, event.data.role],
-        );
-        return;
+        members.upsert({ workspace_id: event.data.workspaceId, user_id: event.data.userId }, { role: event.data.role });
+        break;
       case 'MemberRemoved':
-        await tx.query(`DELETE FROM ${s}.members WHERE workspace_id = $1 AND user_id = $2`, [event.data.workspaceId, event.data.userId]);
-        return;
+        members.delete({ workspace_id: event.data.workspaceId, user_id: event.data.userId });
+        break;
       default:
-        return;
+        break;
     }
-  },
-};
-
-/** Closing (first step) and deleting (second step) both end every role in the workspace. */
-async function markDeleted(tx: ReadModelTx, s: string, workspaceId: string): Promise<void> {
-  await tx.query(`UPDATE ${s}.workspaces SET deleted = true WHERE id = $1`, [workspaceId]);
-  await tx.query(`DELETE FROM ${s}.members WHERE workspace_id = $1`, [workspaceId]);
+  }
+  await changes.flush();
 }
 
 export interface MembershipWorkspace {

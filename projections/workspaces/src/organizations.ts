@@ -1,4 +1,4 @@
-import type { ReadModelTx } from '@canopy/projections';
+import type { BatchChanges, ReadModelTx, TableSpec } from '@canopy/projections';
 import type { DecodedEvent } from './events.js';
 
 /**
@@ -25,30 +25,41 @@ export const organizationTables = (s: string): string => `
     );
     CREATE INDEX organization_auditors_by_user ON ${s}.organization_auditors (user_id, organization_id);`;
 
+/** The organization tables as a batch changes them. */
+export const organizationTableSpecs = {
+  organizations: { table: 'organizations', key: { id: 'text' }, columns: { name: 'text', kind: 'text' } },
+  organization_owners: { table: 'organization_owners', key: { organization_id: 'text', user_id: 'text' } },
+  organization_auditors: { table: 'organization_auditors', key: { organization_id: 'text', user_id: 'text' } },
+} as const satisfies Record<string, TableSpec>;
+
+type OrganizationTable = keyof typeof organizationTableSpecs;
+
 /**
- * Applies the organization, owner and auditor events to those tables;
- * answers the organization whose owners or auditors changed (its
- * workspaces' members may have), or undefined for any other event.
+ * Records the organization, owner and (with `auditors`) auditor events in
+ * those tables; answers the organization whose owners or auditors changed
+ * (its workspaces' members may have), or undefined for any other event.
  */
-export async function applyOrganizationEvent(tx: ReadModelTx, s: string, event: DecodedEvent): Promise<string | undefined> {
+export function recordOrganizationEvent(changes: BatchChanges<OrganizationTable>, event: DecodedEvent, { auditors }: { auditors: boolean }): string | undefined {
   switch (event.type) {
     case 'OrganizationCreated': {
       const { organizationId, name, kind, ownerId } = event.data;
-      await tx.query(`INSERT INTO ${s}.organizations (id, name, kind) VALUES ($1, $2, $3)`, [organizationId, name, kind]);
-      await tx.query(`INSERT INTO ${s}.organization_owners (organization_id, user_id) VALUES ($1, $2)`, [organizationId, ownerId]);
+      changes.table('organizations').upsert({ id: organizationId }, { name, kind });
+      changes.table('organization_owners').upsert({ organization_id: organizationId, user_id: ownerId });
       return organizationId;
     }
     case 'OrganizationOwnerAdded':
-      await tx.query(`INSERT INTO ${s}.organization_owners (organization_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [event.data.organizationId, event.data.userId]);
+      changes.table('organization_owners').upsert({ organization_id: event.data.organizationId, user_id: event.data.userId });
       return event.data.organizationId;
     case 'OrganizationOwnerRemoved':
-      await tx.query(`DELETE FROM ${s}.organization_owners WHERE organization_id = $1 AND user_id = $2`, [event.data.organizationId, event.data.userId]);
+      changes.table('organization_owners').delete({ organization_id: event.data.organizationId, user_id: event.data.userId });
       return event.data.organizationId;
     case 'OrganizationAuditorAdded':
-      await tx.query(`INSERT INTO ${s}.organization_auditors (organization_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [event.data.organizationId, event.data.userId]);
+      if (!auditors) return undefined;
+      changes.table('organization_auditors').upsert({ organization_id: event.data.organizationId, user_id: event.data.userId });
       return event.data.organizationId;
     case 'OrganizationAuditorRemoved':
-      await tx.query(`DELETE FROM ${s}.organization_auditors WHERE organization_id = $1 AND user_id = $2`, [event.data.organizationId, event.data.userId]);
+      if (!auditors) return undefined;
+      changes.table('organization_auditors').delete({ organization_id: event.data.organizationId, user_id: event.data.userId });
       return event.data.organizationId;
     default:
       return undefined;

@@ -1,4 +1,5 @@
-import type { Projector, ReadModelTx } from '@canopy/projections';
+import type { RecordedEvent } from '@canopy/eventstore';
+import { BatchChanges, type Projector, type ReadModelTx, type TableSpec } from '@canopy/projections';
 import type { Limits } from '@canopy/workspaces';
 import { decode, limitColumn, limitValue, workspaceStreams } from './events.js';
 
@@ -12,9 +13,8 @@ import { decode, limitColumn, limitValue, workspaceStreams } from './events.js';
  */
 export const quotasProjector: Projector = {
   name: 'quotas',
-  version: 1,
+  version: 2,
   filter: workspaceStreams,
-  writesOnly: true,
   tables: (s) => `
     CREATE TABLE ${s}.workspaces (
       id text PRIMARY KEY,
@@ -34,15 +34,15 @@ export const quotasProjector: Projector = {
       name text NOT NULL,
       PRIMARY KEY (workspace_id, cluster_id)
     );
-    -- cluster_id NULL: the namespace's quota on every cluster; else its override on that cluster.
+    -- cluster_id '': the namespace's quota on every cluster; else its override on that cluster.
     CREATE TABLE ${s}.namespace_quotas (
       workspace_id text NOT NULL,
       namespace text NOT NULL,
-      cluster_id text,
+      cluster_id text NOT NULL,
       cpu bigint,
-      memory bigint
+      memory bigint,
+      PRIMARY KEY (workspace_id, namespace, cluster_id)
     );
-    CREATE UNIQUE INDEX namespace_quotas_key ON ${s}.namespace_quotas (workspace_id, namespace, (coalesce(cluster_id, '')));
     CREATE INDEX namespace_quotas_by_cluster ON ${s}.namespace_quotas (workspace_id, cluster_id);
     -- What a cluster reports it actually has (not filled yet: cluster reports come later).
     CREATE TABLE ${s}.observed_quotas (
@@ -56,72 +56,77 @@ export const quotasProjector: Projector = {
     );
   `,
   async apply(tx, recorded, s) {
+    await applyQuotas(tx, [recorded], s);
+  },
+  applyBatch: (tx, events, s) => applyQuotas(tx, events, s),
+};
+
+/** The cluster id of a namespace's quota for every cluster (a key column cannot be NULL). */
+const EVERY_CLUSTER = '';
+
+const tableSpecs = {
+  workspaces: { table: 'workspaces', key: { id: 'text' }, columns: { organization_id: 'text', budget_cpu: 'bigint', budget_memory: 'bigint', deleted: 'boolean' } },
+  namespaces: { table: 'namespaces', key: { workspace_id: 'text', namespace: 'text' } },
+  clusters: { table: 'clusters', key: { workspace_id: 'text', cluster_id: 'text' }, columns: { name: 'text' } },
+  namespace_quotas: { table: 'namespace_quotas', key: { workspace_id: 'text', namespace: 'text', cluster_id: 'text' }, columns: { cpu: 'bigint', memory: 'bigint' } },
+} as const satisfies Record<string, TableSpec>;
+
+/** Applies events in log order, their writes netted per row (see `BatchChanges`). */
+async function applyQuotas(tx: ReadModelTx, events: readonly RecordedEvent[], s: string): Promise<void> {
+  const changes = new BatchChanges(tx, s, tableSpecs);
+  const workspaces = changes.table('workspaces');
+  const namespaces = changes.table('namespaces');
+  const clusters = changes.table('clusters');
+  const quotas = changes.table('namespace_quotas');
+  for (const recorded of events) {
     const event = decode(recorded);
     switch (event.type) {
       case 'OrganizationCreated':
-        await addWorkspace(tx, s, event.data.defaultWorkspace.workspaceId, event.data.organizationId);
-        return;
+        // A new workspace's budget is unlimited (NULL).
+        workspaces.upsert({ id: event.data.defaultWorkspace.workspaceId }, { organization_id: event.data.organizationId });
+        break;
       case 'WorkspaceCreated':
-        await addWorkspace(tx, s, event.data.workspaceId, event.data.organizationId);
-        return;
+        workspaces.upsert({ id: event.data.workspaceId }, { organization_id: event.data.organizationId });
+        break;
       case 'WorkspaceClosed':
       case 'WorkspaceDeleted': {
-        const id = event.data.workspaceId;
-        await tx.query(`UPDATE ${s}.workspaces SET deleted = true WHERE id = $1`, [id]);
-        for (const table of ['namespaces', 'clusters', 'namespace_quotas']) await tx.query(`DELETE FROM ${s}.${table} WHERE workspace_id = $1`, [id]);
-        return;
+        const workspace = { workspace_id: event.data.workspaceId };
+        workspaces.update({ id: event.data.workspaceId }, { deleted: true });
+        for (const table of [namespaces, clusters, quotas]) table.deleteWhere(workspace);
+        break;
       }
       case 'WorkspaceBudgetSet':
-        await tx.query(`UPDATE ${s}.workspaces SET budget_cpu = $2, budget_memory = $3 WHERE id = $1`, [
-          event.data.workspaceId,
-          limitColumn(event.data.cpu),
-          limitColumn(event.data.memory),
-        ]);
-        return;
+        workspaces.update({ id: event.data.workspaceId }, { budget_cpu: limitColumn(event.data.cpu), budget_memory: limitColumn(event.data.memory) });
+        break;
       case 'ClusterAttached':
-        await tx.query(`INSERT INTO ${s}.clusters (workspace_id, cluster_id, name) VALUES ($1, $2, $3) ON CONFLICT (workspace_id, cluster_id) DO UPDATE SET name = EXCLUDED.name`, [
-          event.data.workspaceId,
-          event.data.clusterId,
-          event.data.name,
-        ]);
-        return;
+        clusters.upsert({ workspace_id: event.data.workspaceId, cluster_id: event.data.clusterId }, { name: event.data.name });
+        break;
       case 'ClusterDetached':
         // Detaching drops the cluster's overrides too (as the domain's evolve does).
-        await tx.query(`DELETE FROM ${s}.clusters WHERE workspace_id = $1 AND cluster_id = $2`, [event.data.workspaceId, event.data.clusterId]);
-        await tx.query(`DELETE FROM ${s}.namespace_quotas WHERE workspace_id = $1 AND cluster_id = $2`, [event.data.workspaceId, event.data.clusterId]);
-        return;
+        clusters.delete({ workspace_id: event.data.workspaceId, cluster_id: event.data.clusterId });
+        quotas.deleteWhere({ workspace_id: event.data.workspaceId, cluster_id: event.data.clusterId });
+        break;
       case 'NamespaceAdded':
-        await tx.query(`INSERT INTO ${s}.namespaces (workspace_id, namespace) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [event.data.workspaceId, event.data.namespace]);
-        return;
+        namespaces.upsert({ workspace_id: event.data.workspaceId, namespace: event.data.namespace });
+        break;
       case 'NamespaceRemoved':
         // Removing a namespace ends its quotas.
-        await tx.query(`DELETE FROM ${s}.namespaces WHERE workspace_id = $1 AND namespace = $2`, [event.data.workspaceId, event.data.namespace]);
-        await tx.query(`DELETE FROM ${s}.namespace_quotas WHERE workspace_id = $1 AND namespace = $2`, [event.data.workspaceId, event.data.namespace]);
-        return;
+        namespaces.delete({ workspace_id: event.data.workspaceId, namespace: event.data.namespace });
+        quotas.deleteWhere({ workspace_id: event.data.workspaceId, namespace: event.data.namespace });
+        break;
       case 'NamespaceQuotaSet':
       case 'NamespaceQuotaRemoved': {
         const { workspaceId, namespace, clusterId } = event.data;
-        await tx.query(`DELETE FROM ${s}.namespace_quotas WHERE workspace_id = $1 AND namespace = $2 AND cluster_id IS NOT DISTINCT FROM $3`, [workspaceId, namespace, clusterId]);
-        if (event.type === 'NamespaceQuotaSet') {
-          await tx.query(`INSERT INTO ${s}.namespace_quotas (workspace_id, namespace, cluster_id, cpu, memory) VALUES ($1, $2, $3, $4, $5)`, [
-            workspaceId,
-            namespace,
-            clusterId,
-            limitColumn(event.data.cpu),
-            limitColumn(event.data.memory),
-          ]);
-        }
-        return;
+        const key = { workspace_id: workspaceId, namespace, cluster_id: clusterId ?? EVERY_CLUSTER };
+        if (event.type === 'NamespaceQuotaSet') quotas.upsert(key, { cpu: limitColumn(event.data.cpu), memory: limitColumn(event.data.memory) });
+        else quotas.delete(key);
+        break;
       }
       default:
-        return;
+        break;
     }
-  },
-};
-
-async function addWorkspace(tx: ReadModelTx, s: string, workspaceId: string, organizationId: string): Promise<void> {
-  // A new workspace's budget is unlimited (NULL).
-  await tx.query(`INSERT INTO ${s}.workspaces (id, organization_id) VALUES ($1, $2)`, [workspaceId, organizationId]);
+  }
+  await changes.flush();
 }
 
 export interface DesiredQuota {
@@ -159,7 +164,7 @@ export async function desiredQuotas(db: ReadModelTx, schema: string, workspaceId
        JOIN ${schema}.namespaces n ON n.workspace_id = w.id
        JOIN ${schema}.clusters c ON c.workspace_id = w.id
        LEFT JOIN ${schema}.namespace_quotas q ON q.workspace_id = w.id AND q.namespace = n.namespace AND q.cluster_id = c.cluster_id
-       LEFT JOIN ${schema}.namespace_quotas d ON d.workspace_id = w.id AND d.namespace = n.namespace AND d.cluster_id IS NULL
+       LEFT JOIN ${schema}.namespace_quotas d ON d.workspace_id = w.id AND d.namespace = n.namespace AND d.cluster_id = ''
        LEFT JOIN ${schema}.observed_quotas x ON x.workspace_id = w.id AND x.namespace = n.namespace AND x.cluster_id = c.cluster_id
       WHERE w.id = $1 AND NOT w.deleted
       ORDER BY n.namespace COLLATE "C", c.cluster_id COLLATE "C"`,
@@ -211,8 +216,8 @@ export async function quotaSettings(db: ReadModelTx, schema: string, workspaceId
     quotas: { namespace: string; clusterId: string | null; cpu: number | null; memory: number | null }[];
   }>(
     `SELECT w.id, w.budget_cpu, w.budget_memory,
-            (SELECT coalesce(json_agg(json_build_object('namespace', q.namespace, 'clusterId', q.cluster_id, 'cpu', q.cpu, 'memory', q.memory)
-                                      ORDER BY q.namespace COLLATE "C", q.cluster_id IS NOT NULL, q.cluster_id COLLATE "C"), '[]')
+            (SELECT coalesce(json_agg(json_build_object('namespace', q.namespace, 'clusterId', NULLIF(q.cluster_id, ''), 'cpu', q.cpu, 'memory', q.memory)
+                                      ORDER BY q.namespace COLLATE "C", q.cluster_id <> '', q.cluster_id COLLATE "C"), '[]')
                FROM ${schema}.namespace_quotas q WHERE q.workspace_id = w.id) AS quotas
        FROM ${schema}.workspaces w
       WHERE w.id = ANY($1::text[]) AND NOT w.deleted`,

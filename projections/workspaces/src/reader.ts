@@ -12,6 +12,8 @@ import { organizationsById, summaries, workspaceDetails } from './workspace-summ
 export interface ReadModelSource {
   db: ReadModelTx;
   schemaOf(projector: string): string;
+  /** Awaited before every read (read-your-writes: until the read models reflect the caller's writes); cheap once they do. */
+  ready?(): Promise<unknown>;
 }
 
 /**
@@ -21,6 +23,11 @@ export interface ReadModelSource {
  */
 export function workspaceReads(source: ReadModelSource, userId: string): WorkspaceReads {
   const { db } = source;
+  const ready = async (): Promise<void> => {
+    await source.ready?.();
+  };
+  /** A loader whose batches wait for `ready` first (and only then pick the schema, which a blue/green switch may change meanwhile). */
+  const byId = <V>(batch: (ids: readonly string[]) => Promise<Map<string, V>>) => loader<V>(async (ids) => (await ready(), batch(ids)));
   const membership = () => source.schemaOf('membership');
   const summary = () => source.schemaOf('workspace_summary');
 
@@ -34,14 +41,17 @@ export function workspaceReads(source: ReadModelSource, userId: string): Workspa
   const organizationOf = byId<string>((ids) => organizationsOfWorkspaces(db, membership(), ids));
   let belonging: Promise<Set<string>> | undefined;
   const belongingIds = () =>
-    (belonging ??= Promise.all([organizationIdsOf(db, membership(), userId), auditedOrganizationIds(db, membership(), userId)]).then(
-      ([member, auditor]) => new Set([...member, ...auditor]),
-    ));
+    (belonging ??= (async () => {
+      await ready();
+      const [member, auditor] = await Promise.all([organizationIdsOf(db, membership(), userId), auditedOrganizationIds(db, membership(), userId)]);
+      return new Set([...member, ...auditor]);
+    })());
 
   return {
     roleIn: (workspaceId) => roles.load(workspaceId),
     workspace: (workspaceId) => records.load(workspaceId),
     async workspacesOf(organizationId) {
+      await ready();
       const visible = (await workspacesOf(db, membership(), userId)).filter((w) => organizationId === undefined || w.organizationId === organizationId);
       for (const workspace of visible) roles.prime(workspace.workspaceId, workspace.role);
       const found = await records.loadMany(visible.map((w) => w.workspaceId));
@@ -62,14 +72,14 @@ export function workspaceReads(source: ReadModelSource, userId: string): Workspa
     belongsTo: async (organizationId) => (await belongingIds()).has(organizationId),
     audits: async (organizationId) => (await audited.load(organizationId)) === true,
     organizationOfWorkspace: (workspaceId) => organizationOf.load(workspaceId),
-    history: (query: HistoryQuery) => auditEntries(db, source.schemaOf('audit'), query),
+    history: async (query: HistoryQuery) => (await ready(), auditEntries(db, source.schemaOf('audit'), query)),
   };
 }
 
 const EMPTY_DETAILS: WorkspaceDetails = { clusters: [], namespaces: [], roleBindings: [], clusterRoleBindings: [], restrictedImages: [], secrets: [] };
 
 /** A loader over a batch function answering a map by id; ids missing from the map load as undefined. */
-function byId<V>(batch: (ids: readonly string[]) => Promise<Map<string, V>>): DataLoader<string, V | undefined> {
+function loader<V>(batch: (ids: readonly string[]) => Promise<Map<string, V>>): DataLoader<string, V | undefined> {
   return new DataLoader<string, V | undefined>(async (ids) => {
     const found = await batch(ids);
     return ids.map((id) => found.get(id));

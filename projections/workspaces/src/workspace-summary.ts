@@ -1,8 +1,8 @@
 import type { RecordedEvent } from '@canopy/eventstore';
-import type { Projector, ReadModelTx } from '@canopy/projections';
+import { BatchChanges, type Projector, type ReadModelTx, type SqlType, type TableSpec } from '@canopy/projections';
 import type { ClusterConnection, OrganizationKind, Subject } from '@canopy/schema';
 import { decode, workspaceStreams } from './events.js';
-import { applyOrganizationEvent, organizationTables } from './organizations.js';
+import { organizationTables, organizationTableSpecs, recordOrganizationEvent } from './organizations.js';
 
 /**
  * What the console's list page shows per workspace. The counts are counted
@@ -18,7 +18,6 @@ export const workspaceSummaryProjector: Projector = {
   name: 'workspace_summary',
   version: 3,
   filter: workspaceStreams,
-  writesOnly: true,
   tables: (s) => `
     ${organizationTables(s)}
     CREATE TABLE ${s}.workspaces (
@@ -72,159 +71,147 @@ export const workspaceSummaryProjector: Projector = {
     CREATE TABLE ${s}.restricted_images (workspace_id text NOT NULL, namespace text NOT NULL, image text NOT NULL, PRIMARY KEY (workspace_id, namespace, image));
   `,
   async apply(tx, recorded, s) {
+    await applySummary(tx, [recorded], s);
+  },
+  applyBatch: (tx, events, s) => applySummary(tx, events, s),
+};
+
+const entry = (key: string, columns: Record<string, SqlType> = {}) => ({ key: { workspace_id: 'text', [key]: 'text' } as Record<string, SqlType>, columns });
+
+const tableSpecs = {
+  ...organizationTableSpecs,
+  workspaces: {
+    table: 'workspaces',
+    key: { id: 'text' },
+    columns: { organization_id: 'text', name: 'text', kind: 'text', stage: 'text', description: 'text', stream_events: 'integer', deleted: 'boolean' },
+  },
+  organization_streams: { table: 'organization_streams', key: { organization_id: 'text' }, columns: { stream_events: 'integer' } },
+  members: { table: 'members', ...entry('user_id') },
+  clusters: { table: 'clusters', ...entry('cluster_id', { name: 'text', connection: 'jsonb' }) },
+  namespaces: { table: 'namespaces', ...entry('namespace') },
+  secrets: { table: 'secrets', ...entry('name', { version: 'integer', keys: 'jsonb', written_by: 'text', written_at: 'text' }) },
+  role_bindings: { table: 'role_bindings', ...entry('name', { namespaces: 'jsonb', role_kind: 'text', role_name: 'text', subjects: 'jsonb' }) },
+  cluster_role_bindings: { table: 'cluster_role_bindings', ...entry('name', { cluster_role: 'text', subjects: 'jsonb' }) },
+  restricted_images: { table: 'restricted_images', key: { workspace_id: 'text', namespace: 'text', image: 'text' } },
+} as const satisfies Record<string, TableSpec>;
+
+/** Applies events in log order, their writes netted per row (see `BatchChanges`). */
+async function applySummary(tx: ReadModelTx, events: readonly RecordedEvent[], s: string): Promise<void> {
+  const changes = new BatchChanges(tx, s, tableSpecs);
+  const workspaces = changes.table('workspaces');
+  const put = (table: 'clusters' | 'secrets' | 'role_bindings' | 'cluster_role_bindings', workspaceId: string, key: string, columns: Record<string, unknown>) =>
+    changes.table(table).upsert({ workspace_id: workspaceId, [KEY_COLUMN[table]]: key }, columns);
+  const remove = (table: keyof typeof KEY_COLUMN, workspaceId: string, key: string) => changes.table(table).delete({ workspace_id: workspaceId, [KEY_COLUMN[table]]: key });
+  for (const recorded of events) {
     const event = decode(recorded);
-    if (event.stream === 'workspace') {
-      // Every event of the workspace stream moves its version: the stream's event count is its revision + 1.
-      await tx.query(`UPDATE ${s}.workspaces SET stream_events = $2 WHERE id = $1`, [event.id, Number(event.revision) + 1]);
-    } else {
-      await tx.query(
-        `INSERT INTO ${s}.organization_streams (organization_id, stream_events) VALUES ($1, $2)
-         ON CONFLICT (organization_id) DO UPDATE SET stream_events = EXCLUDED.stream_events`,
-        [event.id, Number(event.revision) + 1],
-      );
-    }
+    // Every event of a stream moves its version: the stream's event count is its revision + 1.
+    if (event.stream === 'workspace') workspaces.update({ id: event.id }, { stream_events: Number(event.revision) + 1 });
+    else changes.table('organization_streams').upsert({ organization_id: event.id }, { stream_events: Number(event.revision) + 1 });
     switch (event.type) {
       case 'OrganizationCreated': {
-        await applyOrganizationEvent(tx, s, event);
+        recordOrganizationEvent(changes, event, { auditors: false });
         const { organizationId, defaultWorkspace } = event.data;
-        await tx.query(`INSERT INTO ${s}.workspaces (id, organization_id, name, kind, stage, description) VALUES ($1, $2, $3, 'default', NULL, '')`, [
-          defaultWorkspace.workspaceId,
-          organizationId,
-          defaultWorkspace.name,
-        ]);
-        return;
+        workspaces.upsert({ id: defaultWorkspace.workspaceId }, { organization_id: organizationId, name: defaultWorkspace.name, kind: 'default', stage: null, description: '' });
+        break;
       }
       case 'OrganizationOwnerAdded':
       case 'OrganizationOwnerRemoved':
-        await applyOrganizationEvent(tx, s, event);
-        return;
+        recordOrganizationEvent(changes, event, { auditors: false });
+        break;
       case 'WorkspaceCreated': {
         const { organizationId, workspaceId, name, kind, stage, description } = event.data;
-        await tx.query(`INSERT INTO ${s}.workspaces (id, organization_id, name, kind, stage, description) VALUES ($1, $2, $3, $4, $5, $6)`, [
-          workspaceId,
-          organizationId,
-          name,
-          kind,
-          stage,
-          description,
-        ]);
-        return;
+        workspaces.upsert({ id: workspaceId }, { organization_id: organizationId, name, kind, stage, description });
+        break;
       }
       case 'WorkspaceRenamed':
-        await tx.query(`UPDATE ${s}.workspaces SET name = $2, renames = renames + 1 WHERE id = $1`, [event.data.workspaceId, event.data.name]);
-        return;
+        // An increment: not nettable, and rare.
+        await changes.statement(`UPDATE ${s}.workspaces SET name = $2, renames = renames + 1 WHERE id = $1`, [event.data.workspaceId, event.data.name]);
+        break;
       case 'WorkspaceClosed':
       case 'WorkspaceDeleted':
-        await tx.query(`UPDATE ${s}.workspaces SET deleted = true WHERE id = $1`, [event.data.workspaceId]);
-        return;
+        workspaces.update({ id: event.data.workspaceId }, { deleted: true });
+        break;
       case 'WorkspaceDescribed':
-        await tx.query(`UPDATE ${s}.workspaces SET description = $2 WHERE id = $1`, [event.data.workspaceId, event.data.description]);
-        return;
+        workspaces.update({ id: event.data.workspaceId }, { description: event.data.description });
+        break;
       case 'MemberAdded':
       case 'MemberRoleChanged':
-        await tx.query(`INSERT INTO ${s}.members (workspace_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [event.data.workspaceId, event.data.userId]);
-        return;
+        changes.table('members').upsert({ workspace_id: event.data.workspaceId, user_id: event.data.userId });
+        break;
       case 'MemberRemoved':
-        await tx.query(`DELETE FROM ${s}.members WHERE workspace_id = $1 AND user_id = $2`, [event.data.workspaceId, event.data.userId]);
-        return;
+        changes.table('members').delete({ workspace_id: event.data.workspaceId, user_id: event.data.userId });
+        break;
       case 'ClusterAttached': {
         const { workspaceId, clusterId, name, connection } = event.data;
-        await putEntry(tx, s, 'clusters', workspaceId, clusterId, { name, connection: JSON.stringify(connection) });
-        return;
+        put('clusters', workspaceId, clusterId, { name, connection: JSON.stringify(connection) });
+        break;
       }
       case 'ClusterDetached':
-        await removeEntry(tx, s, 'clusters', event.data.workspaceId, event.data.clusterId);
-        return;
+        remove('clusters', event.data.workspaceId, event.data.clusterId);
+        break;
       case 'NamespaceAdded':
-        await putEntry(tx, s, 'namespaces', event.data.workspaceId, event.data.namespace);
-        return;
+        changes.table('namespaces').upsert({ workspace_id: event.data.workspaceId, namespace: event.data.namespace });
+        break;
       case 'NamespaceRemoved':
         // Removing a namespace lifts its image restrictions.
-        await tx.query(`DELETE FROM ${s}.restricted_images WHERE workspace_id = $1 AND namespace = $2`, [event.data.workspaceId, event.data.namespace]);
-        await removeEntry(tx, s, 'namespaces', event.data.workspaceId, event.data.namespace);
-        return;
+        changes.table('restricted_images').deleteWhere({ workspace_id: event.data.workspaceId, namespace: event.data.namespace });
+        remove('namespaces', event.data.workspaceId, event.data.namespace);
+        break;
       case 'SecretWritten': {
         const { workspaceId, name, version, values, writtenBy } = event.data;
-        await putEntry(tx, s, 'secrets', workspaceId, name, {
+        put('secrets', workspaceId, name, {
           version,
           keys: JSON.stringify(Object.keys(values).sort()),
           written_by: writtenBy,
           written_at: occurredAt(recorded),
         });
-        return;
+        break;
       }
       case 'SecretDeleted':
-        await removeEntry(tx, s, 'secrets', event.data.workspaceId, event.data.name);
-        return;
+        remove('secrets', event.data.workspaceId, event.data.name);
+        break;
       case 'RoleBindingAdded': {
         const { workspaceId, name, namespaces, role, subjects } = event.data;
-        await putEntry(tx, s, 'role_bindings', workspaceId, name, {
+        put('role_bindings', workspaceId, name, {
           namespaces: JSON.stringify(namespaces),
           role_kind: role.kind,
           role_name: role.name,
           subjects: JSON.stringify(subjects),
         });
-        return;
+        break;
       }
       case 'RoleBindingRemoved':
-        await removeEntry(tx, s, 'role_bindings', event.data.workspaceId, event.data.name);
-        return;
+        remove('role_bindings', event.data.workspaceId, event.data.name);
+        break;
       case 'ClusterRoleBindingAdded': {
         const { workspaceId, name, clusterRole, subjects } = event.data;
-        await putEntry(tx, s, 'cluster_role_bindings', workspaceId, name, { cluster_role: clusterRole, subjects: JSON.stringify(subjects) });
-        return;
+        put('cluster_role_bindings', workspaceId, name, { cluster_role: clusterRole, subjects: JSON.stringify(subjects) });
+        break;
       }
       case 'ClusterRoleBindingRemoved':
-        await removeEntry(tx, s, 'cluster_role_bindings', event.data.workspaceId, event.data.name);
-        return;
+        remove('cluster_role_bindings', event.data.workspaceId, event.data.name);
+        break;
       case 'ImageRestricted':
-        await tx.query(`INSERT INTO ${s}.restricted_images (workspace_id, namespace, image) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
-          event.data.workspaceId,
-          event.data.namespace,
-          event.data.image,
-        ]);
-        return;
+        changes.table('restricted_images').upsert({ workspace_id: event.data.workspaceId, namespace: event.data.namespace, image: event.data.image });
+        break;
       case 'ImageRestrictionLifted':
-        await tx.query(`DELETE FROM ${s}.restricted_images WHERE workspace_id = $1 AND namespace = $2 AND image = $3`, [
-          event.data.workspaceId,
-          event.data.namespace,
-          event.data.image,
-        ]);
-        return;
+        changes.table('restricted_images').delete({ workspace_id: event.data.workspaceId, namespace: event.data.namespace, image: event.data.image });
+        break;
       default:
-        return;
+        break;
     }
-  },
-};
+  }
+  await changes.flush();
+}
 
 /** The per-workspace sets, by the column naming an entry within its workspace. */
-const ENTRY_KEY = {
+const KEY_COLUMN = {
   clusters: 'cluster_id',
   namespaces: 'namespace',
   secrets: 'name',
   role_bindings: 'name',
   cluster_role_bindings: 'name',
 } as const;
-type SetTable = keyof typeof ENTRY_KEY;
-
-/**
- * Adds one entry of a workspace's set with its `columns` (JSON columns as
- * JSON text), replacing the entry of that key as the domain's fold does.
- */
-async function putEntry(tx: ReadModelTx, s: string, table: SetTable, workspaceId: string, key: string, columns: Record<string, unknown> = {}): Promise<void> {
-  const names = Object.keys(columns);
-  const placeholders = ['$1', '$2', ...names.map((_, i) => `$${i + 3}`)].join(', ');
-  const update = names.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${names.map((name) => `${name} = EXCLUDED.${name}`).join(', ')}`;
-  await tx.query(
-    `INSERT INTO ${s}.${table} (workspace_id, ${ENTRY_KEY[table]}${names.map((name) => `, ${name}`).join('')}) VALUES (${placeholders})
-     ON CONFLICT (workspace_id, ${ENTRY_KEY[table]}) ${update}`,
-    [workspaceId, key, ...Object.values(columns)],
-  );
-}
-
-async function removeEntry(tx: ReadModelTx, s: string, table: SetTable, workspaceId: string, key: string): Promise<void> {
-  await tx.query(`DELETE FROM ${s}.${table} WHERE workspace_id = $1 AND ${ENTRY_KEY[table]} = $2`, [workspaceId, key]);
-}
 
 /** When the event was recorded, from its metadata (as the directory folds `writtenAt`); null when absent. */
 function occurredAt(recorded: RecordedEvent): string | null {

@@ -19,7 +19,7 @@ export type GraphQLHandler = ((request: IncomingMessage, response: ServerRespons
 export async function createGraphQLHandler(deps: {
   schema: GraphQLSchema;
   service: WorkspacesService;
-  readsFor(userId: string): WorkspaceReads;
+  readsFor(userId: string, readAfter?: bigint): WorkspaceReads;
   consistency: ReadModelConsistency;
   authenticator: Authenticator;
   logger: Logger;
@@ -71,7 +71,7 @@ export async function createGraphQLHandler(deps: {
         return {
           caller,
           commands: deps.service.commands,
-          reads: deps.readsFor(caller.userId),
+          reads: deps.readsFor(caller.userId, readAfter(headers.get(READ_AFTER))),
           consistency: deps.consistency,
           correlationId: headers.get('x-correlation-id') ?? randomUUID(),
         };
@@ -109,6 +109,19 @@ async function authenticate(authenticator: Authenticator, authorization: string 
       },
     });
   }
+}
+
+/** A log position (a mutation's `position`): the request's reads wait until the read models reflect it, as they do for the caller's own writes. */
+const READ_AFTER = 'canopy-read-after';
+
+function readAfter(value: string | undefined): bigint | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,19}$/.test(value.trim())) {
+    throw new GraphQLError(`The ${READ_AFTER} header takes a log position (digits), got ${JSON.stringify(value.slice(0, 40))}.`, {
+      extensions: { code: ErrorCode.BAD_USER_INPUT, field: READ_AFTER, http: { status: 400 } },
+    });
+  }
+  return BigInt(value.trim());
 }
 
 /** Reads the body, or undefined as soon as it exceeds `limit` bytes. */

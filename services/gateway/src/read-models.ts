@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EventStore } from '@canopy/eventstore';
@@ -8,8 +9,12 @@ import type { Config } from './config.js';
 
 export interface ReadModels {
   runner: ProjectionRunner;
-  /** The reads of one request for one caller (fresh loaders each time). */
-  readsFor(userId: string): WorkspaceReads;
+  /**
+   * The reads of one request for one caller (fresh loaders each time). They
+   * wait until the read models reflect the caller's last write through this
+   * server, and `readAfter` (a log position the client passes), if later.
+   */
+  readsFor(userId: string, readAfter?: bigint): WorkspaceReads;
   consistency: ReadModelConsistency;
   stop(): Promise<void>;
 }
@@ -31,15 +36,31 @@ export async function startReadModels(config: Config, store: EventStore, registr
   }
   const source = { db, schemaOf: (name: string) => runner.activeSchema(name) };
   const timeoutMs = config.readYourWritesTimeoutMs;
+  const waitFor = async (position: bigint) => {
+    const reached = await runner.waitFor('all', position, timeoutMs);
+    if (!reached) logger.warn({ position: position.toString(), timeoutMs }, 'the read models did not reach a change in time: reads may not show it yet');
+    return reached;
+  };
+  // Per caller, the position of their last write through this server (bounded: the oldest callers are forgotten, their writes long projected).
+  const lastWrites = new LRUCache<string, bigint>({ max: 100_000 });
   return {
     runner,
-    readsFor: (userId) => workspaceReads(source, userId),
+    readsFor(userId, readAfter) {
+      let waited: { position: bigint; reached: Promise<boolean> } | undefined;
+      const ready = () => {
+        const written = lastWrites.get(userId);
+        const position = written === undefined || (readAfter !== undefined && readAfter > written) ? readAfter : written;
+        if (position === undefined) return Promise.resolve(true);
+        if (waited?.position !== position) waited = { position, reached: waitFor(position) };
+        return waited.reached;
+      };
+      return workspaceReads({ ...source, ready }, userId);
+    },
     consistency: {
-      async waitFor(position) {
-        if (position === undefined) return true;
-        const reached = await runner.waitFor('all', position, timeoutMs);
-        if (!reached) logger.warn({ position: position.toString(), timeoutMs }, 'the read models did not reach a change in time: its answer may not show it yet');
-        return reached;
+      waitFor: async (position) => (position === undefined ? true : waitFor(position)),
+      wrote(userId, position) {
+        const before = lastWrites.get(userId);
+        if (position !== undefined && (before === undefined || position > before)) lastWrites.set(userId, position);
       },
     },
     async stop() {

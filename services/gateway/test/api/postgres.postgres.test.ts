@@ -19,6 +19,12 @@ const env = {
   CANOPY_MASTER_KEY: randomBytes(32).toString('base64'),
 };
 
+const DESCRIBE = `mutation ($workspaceId: ID!, $expectedVersion: Int!, $description: String!) {
+  describeWorkspace(workspaceId: $workspaceId, expectedVersion: $expectedVersion, description: $description) { version position }
+}`;
+/** How long the read models are held; well under the wait bound (5 s by default). */
+const HOLD_MS = 400;
+
 let a: TestGateway;
 let b: TestGateway;
 let team: TeamSetup;
@@ -55,6 +61,35 @@ describe('the gateway on PostgreSQL (log, keys and read models on the server)', 
     }
     const history = await a.ok(team.owner, Q.workspaceHistory, { workspaceId });
     expect(history.workspaceHistory.edges.map((e: { node: { type: string } }) => e.node.type)).toEqual(['WorkspaceCreated', ...Array(5).fill('WorkspaceDescribed')]);
+  });
+
+  it("does not make a mutation wait for read models its answer does not read; the caller's next query, and another gateway's query given canopy-read-after, wait until they show it", async () => {
+    const { workspaceId, version } = await createProject(a, team);
+    // Hold every projector: their checkpoint UPDATE waits for this lock, while reads of the read models go on.
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE ${schema}_canopy_projections.projection_state IN SHARE MODE`);
+      const started = performance.now();
+      const change = (await a.ok(team.owner, DESCRIBE, { workspaceId, expectedVersion: version, description: 'held' })).describeWorkspace;
+      expect(performance.now() - started).toBeLessThan(HOLD_MS);
+      const settled: string[] = [];
+      const own = a.ok(team.owner, Q.workspace, { id: workspaceId }).then((data) => (settled.push('own'), data));
+      const other = b
+        .gql(team.owner, Q.workspace, { id: workspaceId }, { headers: { 'canopy-read-after': change.position } })
+        .then((response) => (settled.push('other'), response));
+      // Without the header, the other gateway knows nothing of the change: it answers at once, from what the read models hold.
+      const unaware = await b.ok(team.owner, Q.workspace, { id: workspaceId });
+      expect(unaware.workspace.description).not.toBe('held');
+      await new Promise((resolve) => setTimeout(resolve, HOLD_MS));
+      expect(settled).toEqual([]);
+      await holder.query('COMMIT');
+      expect((await own).workspace.description).toBe('held');
+      expect((await other).body.data.workspace.description).toBe('held');
+    } finally {
+      await holder.end();
+    }
   });
 
   it('resumes the projections after a restart, without rebuilding them', async () => {

@@ -2,15 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createProject, createTeam, Q, TestGateway, type TeamSetup } from './client.js';
 
 /**
- * The read models behind the API, seen from outside: a mutation's answer
- * waits until queries show the change (read-your-writes), `/healthz`
- * lists every projector, and a projector stopped by an event it cannot
- * apply is visible there while mutations still answer, flagged.
+ * The read models behind the API, seen from outside: after a mutation, the
+ * caller's queries show the change (read-your-writes), whether or not its
+ * answer asked for read-model fields; `/healthz` lists every projector,
+ * and a projector stopped by an event it cannot apply is visible there
+ * while mutations still answer, flagged.
  */
 
 const ADD_NAMESPACE = `mutation ($workspaceId: ID!, $expectedVersion: Int!, $namespace: String!) {
-  addNamespace(workspaceId: $workspaceId, expectedVersion: $expectedVersion, namespace: $namespace) { version position consistent }
+  addNamespace(workspaceId: $workspaceId, expectedVersion: $expectedVersion, namespace: $namespace) { version position }
 }`;
+const ADD_NAMESPACE_CONSISTENT = `mutation ($workspaceId: ID!, $expectedVersion: Int!, $namespace: String!) {
+  addNamespace(workspaceId: $workspaceId, expectedVersion: $expectedVersion, namespace: $namespace) { version position consistent workspace { namespaces } }
+}`;
+const NAMESPACES = `query ($id: ID!) { workspace(id: $id) { version namespaces } }`;
 
 interface ProjectorHealth {
   name: string;
@@ -38,16 +43,48 @@ describe('read-your-writes', () => {
     await gateway?.stop();
   });
 
-  it('answers each mutation once every read model shows it: the very next query, on a new request, sees the change', async () => {
+  it("shows the caller their own change in the very next query, on a new request, though the mutation's answer did not wait for it", async () => {
     let { workspaceId, version } = await createProject(gateway, team);
     for (let i = 0; i < 20; i++) {
       const change = (await gateway.ok(team.owner, ADD_NAMESPACE, { workspaceId, expectedVersion: version, namespace: `ns-${i}` })).addNamespace;
-      expect(change.consistent).toBe(true);
       expect(BigInt(change.position)).toBeGreaterThan(0n);
       version = change.version;
       const listed = (await gateway.ok(team.owner, Q.workspaces, { organizationId: team.organizationId })).workspaces.find((w: { id: string }) => w.id === workspaceId);
       expect(listed.namespaces).toContain(`ns-${i}`);
       expect(listed.version).toBe(version);
+    }
+  });
+
+  it("answers a mutation's read-model fields and `consistent` once the read models show the change", async () => {
+    let { workspaceId, version } = await createProject(gateway, team);
+    for (let i = 0; i < 10; i++) {
+      const change = (await gateway.ok(team.owner, ADD_NAMESPACE_CONSISTENT, { workspaceId, expectedVersion: version, namespace: `ns-${i}` })).addNamespace;
+      expect(change.consistent).toBe(true);
+      expect(change.workspace.namespaces).toContain(`ns-${i}`);
+      version = change.version;
+    }
+  });
+
+  it('shows another caller the change when they pass its position in canopy-read-after', async () => {
+    const { workspaceId } = await createProject(gateway, team);
+    const viewer = `viewer-${workspaceId}`;
+    let version = (await gateway.ok(team.owner, Q.addMember, { workspaceId, expectedVersion: 0, userId: viewer, role: 'VIEWER' })).addMember.version;
+    // The viewer's first read waits for nothing of theirs: the owner's change reached it by the header alone.
+    for (let i = 0; i < 20; i++) {
+      const change = (await gateway.ok(team.owner, ADD_NAMESPACE, { workspaceId, expectedVersion: version, namespace: `seen-${i}` })).addNamespace;
+      version = change.version;
+      const seen = await gateway.gql(viewer, NAMESPACES, { id: workspaceId }, { headers: { 'canopy-read-after': change.position } });
+      expect(seen.body.errors).toBeUndefined();
+      expect(seen.body.data.workspace).toMatchObject({ version });
+      expect(seen.body.data.workspace.namespaces).toContain(`seen-${i}`);
+    }
+  });
+
+  it('refuses a canopy-read-after that is not a log position, with BAD_USER_INPUT', async () => {
+    for (const value of ['soon', '-1', '1e9', '99999999999999999999']) {
+      const response = await gateway.gql(team.owner, NAMESPACES, { id: team.defaultWorkspaceId }, { headers: { 'canopy-read-after': value } });
+      expect(response.status).toBe(400);
+      expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'canopy-read-after' });
     }
   });
 

@@ -114,7 +114,15 @@ export interface HistoryPage {
   hasNextPage: boolean;
 }
 
-/** Read-your-writes: resolves once the read models reflect the log up to `position`; false when they did not in time. */
+/**
+ * Read-your-writes. A mutation records the caller's write; the caller's
+ * later reads wait until the read models reflect it (bounded by the
+ * server), so they see their own change without the mutation itself
+ * waiting for read models it does not read.
+ */
 export interface ReadModelConsistency {
+  /** Resolves once the read models reflect the log up to `position`; false when they did not in time. */
   waitFor(position: bigint | undefined): Promise<boolean>;
+  /** The caller wrote up to `position`: their reads from now on wait for it. */
+  wrote(userId: string, position: bigint | undefined): void;
 }

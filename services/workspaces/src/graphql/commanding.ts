@@ -9,11 +9,17 @@ export function commandContext(context: WorkspacesContext, idempotencyKey: strin
 }
 
 /**
- * What every mutation answers, once the read models reflect the change
- * (read-your-writes, bounded by the server's wait): the caller's next
- * query, and the payload's own fields, see it.
+ * What every mutation answers. The caller's reads from now on, the
+ * payload's read-model fields included, wait until the read models reflect
+ * the change (read-your-writes); `consistent` tells whether they did in time
+ * (resolved, and waited for, only when asked).
  */
-export async function answer(context: WorkspacesContext, result: CommandResult): Promise<{ version: number; changed: boolean; replayed: boolean; position: string; consistent: boolean }> {
-  const consistent = await context.consistency.waitFor(result.position);
-  return { version: result.version, changed: result.changed, replayed: result.replayed, position: (result.position ?? 0n).toString(), consistent };
+export function answer(context: WorkspacesContext, result: CommandResult): { version: number; changed: boolean; replayed: boolean; position: string } {
+  context.consistency.wrote(context.caller.userId, result.position);
+  return { version: result.version, changed: result.changed, replayed: result.replayed, position: (result.position ?? 0n).toString() };
+}
+
+/** A change's `consistent` field: waits (bounded) until the read models reflect it. */
+export function reflected(context: WorkspacesContext, change: { position: string }): Promise<boolean> {
+  return context.consistency.waitFor(BigInt(change.position));
 }

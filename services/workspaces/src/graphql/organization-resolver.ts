@@ -94,10 +94,10 @@ export class OrganizationResolver {
       stage,
       ...(description === null ? {} : { description }),
     });
-    return { workspaceId: result.workspaceId, ...(await answer(context, result)) };
+    return { workspaceId: result.workspaceId, ...answer(context, result) };
   }
 
   private async change(context: WorkspacesContext, organizationId: string, result: CommandResult): Promise<OrganizationChange> {
-    return { organizationId, ...(await answer(context, result)) };
+    return { organizationId, ...answer(context, result) };
   }
 }

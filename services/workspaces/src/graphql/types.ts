@@ -121,8 +121,6 @@ export class WorkspaceChange {
   @Field({ description: 'True when this answers a retry with an idempotency key already used: nothing new was recorded.' }) replayed!: boolean;
   @Field(() => ID, { nullable: true, description: 'The cluster attached (attachCluster only).' }) clusterId?: string | null;
   @Field({ description: 'The log position of the change (or of what the answer reflects when nothing was recorded): a history cursor.' }) position!: string;
-  @Field({ description: 'True when queries already see the change; false when the read models did not catch up within the server\'s wait bound (they will).' })
-  consistent!: boolean;
 }
 
 @ObjectType({ description: 'The outcome of an organization mutation.' })
@@ -131,6 +129,5 @@ export class OrganizationChange {
   @Field(() => Int) version!: number;
   @Field() changed!: boolean;
   @Field() replayed!: boolean;
-  @Field() position!: string;
-  @Field() consistent!: boolean;
+  @Field({ description: 'The log position of the change: a history cursor, and what `canopy-read-after` takes.' }) position!: string;
 }

@@ -3,6 +3,7 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { workspaceNotFound } from '../domain/access.js';
 import { formatCpu, formatMemory } from '../domain/quantity.js';
 import type { WorkspaceReads } from '../app/reads.js';
+import { reflected } from './commanding.js';
 import type { WorkspacesContext } from './context.js';
 import { MembershipSource, RoleKind, WorkspaceRoleValue } from './enums.js';
 import { permissionsOf, toConnection, toLimits, toOrganization, toSubject, toWorkspace } from './mapping.js';
@@ -92,12 +93,20 @@ export class WorkspaceFieldsResolver {
   }
 }
 
+const CONSISTENT =
+  "True once queries see the change (asking waits for it, within the server's bound); false when the read models did not catch up in time (they will).";
+
 /** The workspace a mutation answers with, read (only when selected) from the read models once they reflect the change. */
 @Resolver(() => WorkspaceChange)
 export class WorkspaceChangeResolver {
   @FieldResolver(() => Workspace, { nullable: true, description: 'The workspace now; null once deleted or when the caller left it.' })
   async workspace(@Root() change: WorkspaceChange, @Ctx() context: WorkspacesContext): Promise<Workspace | null> {
     return (await visibleWorkspace(context.reads, change.workspaceId)) ?? null;
+  }
+
+  @FieldResolver(() => Boolean, { description: CONSISTENT })
+  consistent(@Root() change: WorkspaceChange, @Ctx() context: WorkspacesContext): Promise<boolean> {
+    return reflected(context, change);
   }
 }
 
@@ -108,6 +117,11 @@ export class OrganizationChangeResolver {
     if (!(await context.reads.belongsTo(change.organizationId))) return null;
     const organization = await context.reads.organization(change.organizationId);
     return organization ? toOrganization(organization) : null;
+  }
+
+  @FieldResolver(() => Boolean, { description: CONSISTENT })
+  consistent(@Root() change: OrganizationChange, @Ctx() context: WorkspacesContext): Promise<boolean> {
+    return reflected(context, change);
   }
 }
 

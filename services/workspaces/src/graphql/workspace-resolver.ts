@@ -265,7 +265,7 @@ export class WorkspaceResolver {
   }
 
   private async change(context: WorkspacesContext, workspaceId: string, result: CommandResult): Promise<WorkspaceChange> {
-    return { workspaceId, ...(await answer(context, result)) };
+    return { workspaceId, ...answer(context, result) };
   }
 }
 
