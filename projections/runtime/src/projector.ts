@@ -19,14 +19,23 @@ export interface Projector {
   version: number;
   /** Only these events are given to `apply`; the checkpoint still moves past the others. */
   filter?: EventFilter;
-  /** DDL creating the read model's tables inside `schema` (a plain identifier, safe to interpolate). */
+  /** DDL creating the read model's tables inside `schema` (a plain identifier, safe to interpolate), with the keys its writes need. */
   tables(schema: string): string;
   /**
-   * Declares that `apply` only writes: it never uses what its queries
-   * return. The runtime then sends a batch's statements to the database in
-   * one round trip (parameters written in as escaped literals), which is
-   * what makes a rebuild fast on a server; a batch that fails is applied
-   * again one statement at a time to name the failing event.
+   * Optional: DDL of the secondary indexes its queries need, run when the
+   * projector first reaches the head of the log in a process (after a
+   * catch-up from zero, each index is built in one pass instead of row by
+   * row). It must be idempotent: `CREATE INDEX IF NOT EXISTS`.
+   */
+  indexes?(schema: string): string;
+  /**
+   * Declares that `apply` (and `applyBatch`) only write: they never use
+   * what their queries return. Live, the runtime then sends a batch's
+   * statements and the checkpoint's move as one script (parameters written
+   * in as escaped literals), one call instead of one per statement; on
+   * embedded PGlite, the scripts of all projectors go together with one
+   * commit. A batch that fails is applied again one statement at a time to
+   * name the failing event.
    */
   writesOnly?: boolean;
   /**

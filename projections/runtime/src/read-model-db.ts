@@ -14,8 +14,6 @@ export interface ReadModelTx {
 export interface ReadModelDb extends ReadModelTx {
   /** Where the read models live, for log lines (no password). */
   readonly description: string;
-  /** False for embedded PGlite: one connection, so transactions run one after another. */
-  readonly concurrentTransactions: boolean;
   /** Put in front of every SQL schema the runtime creates ('' for none). */
   readonly schemaPrefix: string;
   /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
@@ -71,7 +69,6 @@ async function openPglite(dataDir: string | undefined): Promise<Connection> {
   });
   return {
     description: `embedded PGlite ${dataDir ? `in ${dataDir}` : 'in memory'}`,
-    concurrentTransactions: false,
     ...over(db),
     // PGlite has one connection: a transaction holds it, and other queries wait for it to end.
     transaction: (fn) => db.transaction((tx) => fn(over(tx))),
@@ -93,7 +90,6 @@ function openPostgres(url: string, poolSize: number): Connection {
   });
   return {
     description: `PostgreSQL at ${redactUrl(url)}`,
-    concurrentTransactions: true,
     ...over(pool),
     async transaction(fn) {
       const client = await pool.connect();

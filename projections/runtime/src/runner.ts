@@ -3,12 +3,13 @@ import type { EventFilter, EventStore, Position, RecordedEvent, SubscriptionMess
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { checksumInTransaction, type SchemaChecksum } from './checksum.js';
+import { FanOut } from './fan-out.js';
 import { MessageBuffer } from './message-buffer.js';
 import { ProjectionMetrics, type WaitOutcome } from './metrics.js';
 import { PoisonEventError, projectionError, type ProjectionError } from './projection-error.js';
 import { projectorSchema, validateProjector, type Projector } from './projector.js';
 import type { ReadModelDb, ReadModelTx } from './read-model-db.js';
-import { StateTables, type ProjectionStatus, type StateRow } from './state.js';
+import { isCheckpointMoved, StateTables, type ProjectionStatus, type StateRow } from './state.js';
 import { TransactionGroup } from './transaction-group.js';
 import { WriteBatch } from './write-batch.js';
 
@@ -22,7 +23,7 @@ export interface ProjectionRunnerOptions {
    * meanwhile; without it, queries read the old tables as they were.
    */
   projectors: readonly Projector[];
-  /** Most events per transaction while catching up; defaults to 500. */
+  /** Most events per transaction while catching up; defaults to 2000 (larger batches net more writes per row and cost fewer commits). */
   batchSize?: number;
   /** Where `canopy_projection_wait_seconds` and `canopy_projection_lag_events` go; defaults to a registry of the runner's own (`runner.registry`). */
   registry?: Registry;
@@ -95,6 +96,8 @@ interface Lane {
   interrupt: (() => void) | undefined;
   /** Resolves when `interrupt` is called. */
   interrupted: Promise<void>;
+  /** Whether the projector's secondary indexes are known to exist (see `atHead`). */
+  indexed: boolean;
 }
 
 /** Told of each batch a rebuild commits. */
@@ -108,6 +111,9 @@ interface Waiter {
 }
 
 const isCaughtUp = (message: SubscriptionMessage) => message.kind === 'caught-up';
+
+/** How many batches the fastest projector of a rebuild may run ahead of the slowest (each batch held once, in memory). */
+const BATCHES_AHEAD = 4;
 
 function messagePosition(message: SubscriptionMessage): Position | undefined {
   return message.kind === 'event' ? message.event.position : message.position;
@@ -150,7 +156,7 @@ export class ProjectionRunner {
   constructor(options: ProjectionRunnerOptions) {
     this.store = options.store;
     this.db = options.db;
-    this.batchSize = options.batchSize ?? 500;
+    this.batchSize = options.batchSize ?? 2000;
     if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${options.batchSize}`);
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.retryDelayMs = options.retryDelayMs ?? 1000;
@@ -296,16 +302,17 @@ export class ProjectionRunner {
 
   /**
    * Builds `lanes` (of one filter) from the start of the log to its head,
-   * reading it once: each batch goes to every lane still going, their commits
-   * side by side (on a server each has its own connection). A lane that fails
-   * is dropped, the others go on. Puts each lane's result in `results`,
+   * reading it once: each batch goes to every lane still going, each lane at
+   * its own pace (at most BATCHES_AHEAD batches apart), their commits side by
+   * side (on a server each has its own connection). A lane that fails is
+   * dropped, the others go on. Puts each lane's result in `results`,
    * unless it failed.
    */
   private async rebuildGroup(lanes: Lane[], results: Map<Lane, RebuildResult>, onProgress?: (progress: RebuildProgress) => void): Promise<void> {
     for (const lane of lanes) lane.stopRequested = false;
     const head = await this.store.headPosition();
     const started = performance.now();
-    let going = lanes.map((lane) => {
+    const going = lanes.map((lane) => {
       let events = 0;
       const progress = (): RebuildProgress => {
         const elapsedMs = performance.now() - started;
@@ -320,33 +327,48 @@ export class ProjectionRunner {
     });
     const stopped = () => lanes.some((lane) => lane.stopRequested);
     const { buffer, close } = this.read(lanes, undefined, lanes[0]!.projector!.filter);
-    try {
-      while (going.length > 0 && !stopped()) {
-        const batch = await buffer.take(this.batchSize, true);
-        if (!batch || stopped()) break;
-        const reachedHead = batch.some(isCaughtUp);
-        await Promise.all(
-          going.map(async (r) => {
-            try {
-              await this.applyBatch(r.lane, batch, reachedHead, r);
-              if (reachedHead && r.lane.status === 'building') await this.switchTo(r.lane);
-              if (reachedHead) r.done();
-            } catch (error) {
-              await this.fail(r.lane, error);
-            }
-          }),
-        );
-        going = reachedHead ? [] : going.filter((r) => r.lane.status !== 'failed');
+    // Each lane takes the batches at its own pace: a fast one is not held back by a slow one until it is BATCHES_AHEAD batches ahead.
+    const batches = new FanOut<SubscriptionMessage[]>(going.length, BATCHES_AHEAD);
+    const pumping = (async () => {
+      try {
+        for (;;) {
+          const batch = await buffer.take(this.batchSize, true);
+          if (!batch || !(await batches.push(batch)) || batch.some(isCaughtUp)) break;
+        }
+        batches.end();
+      } catch (error) {
+        // The log failed: a rebuild fails on any error.
+        batches.end(error);
       }
-    } catch (error) {
-      // The log failed: a rebuild fails on any error.
-      await Promise.all(going.map((r) => this.fail(r.lane, error)));
-      going = [];
+    })();
+    try {
+      await Promise.all(
+        going.map(async (r, consumer) => {
+          try {
+            for (;;) {
+              const batch = await batches.take(consumer);
+              // Stopped: it ends where it stands.
+              if (!batch || stopped()) return r.done();
+              const reachedHead = batch.some(isCaughtUp);
+              await this.applyBatch(r.lane, batch, reachedHead, r);
+              if (reachedHead) {
+                await this.atHead(r.lane);
+                if (r.lane.status === 'building') await this.switchTo(r.lane);
+                return r.done();
+              }
+            }
+          } catch (error) {
+            await this.fail(r.lane, error);
+          } finally {
+            batches.leave(consumer);
+          }
+        }),
+      );
     } finally {
+      batches.end();
       await close();
+      await pumping;
     }
-    // Stopped: they end where they stand.
-    for (const r of going) r.done();
   }
 
   /** A checksum of every table of the active version of `name`, with the checkpoint it reflects. */
@@ -417,6 +439,7 @@ export class ProjectionRunner {
       stopRequested: false,
       interrupt: undefined,
       interrupted: Promise.resolve(),
+      indexed: false,
     };
     if (!row) {
       const existing = await this.db.transaction(async (tx) => {
@@ -438,6 +461,7 @@ export class ProjectionRunner {
   private async createTables(tx: ReadModelTx, lane: Lane, status: ProjectionStatus): Promise<void> {
     await tx.exec(`DROP SCHEMA IF EXISTS ${lane.schema} CASCADE; CREATE SCHEMA ${lane.schema};`);
     await tx.exec(lane.projector!.tables(lane.schema));
+    lane.indexed = false;
     await this.state.reset(tx, lane.name, lane.version, status);
   }
 
@@ -509,11 +533,29 @@ export class ProjectionRunner {
         const reachedHead = batch.some(isCaughtUp);
         caughtUp ||= reachedHead;
         await this.applyBatch(lane, batch, caughtUp);
+        if (reachedHead) await this.atHead(lane);
         if (reachedHead && lane.status === 'building') await this.switchTo(lane);
       }
     } finally {
       await close();
     }
+  }
+
+  /**
+   * Reached the head of the log: the projector's secondary indexes, if not
+   * there yet. A catch-up from zero inserts without them and each is then
+   * built in one pass, far cheaper than maintaining it row by row. The DDL is
+   * idempotent and serialized between runners on one database.
+   */
+  private async atHead(lane: Lane): Promise<void> {
+    const indexes = lane.projector?.indexes?.(lane.schema);
+    if (!lane.indexed && indexes) {
+      await this.db.transaction(async (tx) => {
+        await this.state.lockCreation(tx, lane.name, lane.version);
+        await tx.exec(indexes);
+      });
+    }
+    lane.indexed = true;
   }
 
   /** Reads the log after `after` into a buffer for `lanes`; the `interrupt` of any of them ends the reading for all. */
@@ -576,7 +618,7 @@ export class ProjectionRunner {
    */
   private async commit(lane: Lane, events: RecordedEvent[], position: Position | undefined, status: ProjectionStatus): Promise<void> {
     const projector = lane.projector!;
-    if (events.length > 1 && (projector.writesOnly || projector.applyBatch)) {
+    if (events.length > 1 || (projector.writesOnly && status === 'live')) {
       try {
         await this.commitOnce(lane, events, position, status, true);
         return;
@@ -587,34 +629,48 @@ export class ProjectionRunner {
     await this.commitOnce(lane, events, position, status, false);
   }
 
-  /** `batched`: through `applyBatch` and/or one script; any failure of the batch as a whole is a BatchFailed, to be retried event by event. */
+  /**
+   * `batched`: through `applyBatch` (when given) and, for a write-only
+   * projector live, as one script; any failure of the batch as a whole is a
+   * BatchFailed, to be retried event by event.
+   */
   private async commitOnce(lane: Lane, events: RecordedEvent[], position: Position | undefined, status: ProjectionStatus, batched: boolean): Promise<void> {
     const projector = lane.projector!;
-    // On one connection (PGlite), live batches of all projectors share a commit; on a server each has its own connection.
-    const grouped = status === 'live' && !this.db.concurrentTransactions;
-    const transaction = (fn: (tx: ReadModelTx) => Promise<void>) => (grouped ? this.liveTransactions.run(fn) : this.db.transaction(fn));
-    await transaction(async (tx) => {
-      // The checkpoint moves first: one statement that also checks no other runner moved it (and locks it until commit).
-      if (!(await this.state.advance(tx, lane.name, lane.version, lane.position, position, status))) throw new CheckpointMoved(lane.name, lane.version);
-      if (batched) {
-        const target = projector.writesOnly ? new WriteBatch() : tx;
-        try {
-          if (projector.applyBatch) await projector.applyBatch(target, events, lane.schema);
-          else for (const event of events) await projector.apply(target, event, lane.schema);
-          if (target instanceof WriteBatch && target.size > 0) await tx.exec(target.script());
-        } catch (error) {
-          throw new BatchFailed(error);
-        }
-      } else {
-        for (const event of events) {
+    // Live, the batches of all projectors that arrive together share one transaction: one commit (one WAL flush) instead of one each.
+    const grouped = status === 'live';
+    const transaction = (fn: (tx: ReadModelTx) => Promise<void>) => (grouped ? this.liveTransactions.run(lane.schema, fn) : this.db.transaction(fn));
+    // Live, a write-only projector's batch is one script, the checkpoint's move in it (catching up, a batch's few multi-row statements go as they are).
+    const script = batched && projector.writesOnly && status === 'live' ? new WriteBatch() : undefined;
+    try {
+      await transaction(async (tx) => {
+        // The checkpoint moves first, checking that no other runner moved it (and locking it until commit).
+        if (script) await script.exec(this.state.advanceStatement(lane.name, lane.version, lane.position, position, status));
+        else if (!(await this.state.advance(tx, lane.name, lane.version, lane.position, position, status))) throw new CheckpointMoved(lane.name, lane.version);
+        if (batched) {
           try {
-            await projector.apply(tx, event, lane.schema);
+            const target = script ?? tx;
+            if (projector.applyBatch) await projector.applyBatch(target, events, lane.schema);
+            else for (const event of events) await projector.apply(target, event, lane.schema);
+            if (script) await tx.exec(script.script());
           } catch (error) {
-            throw new PoisonEventError(lane.name, lane.version, event, error);
+            throw new BatchFailed(error);
+          }
+        } else {
+          for (const event of events) {
+            try {
+              await projector.apply(tx, event, lane.schema);
+            } catch (error) {
+              throw new PoisonEventError(lane.name, lane.version, event, error);
+            }
           }
         }
-      }
-    });
+      });
+    } catch (error) {
+      // A script's failure shows when it runs: at the commit of a group.
+      if (isCheckpointMoved(error)) throw new CheckpointMoved(lane.name, lane.version);
+      if (script && !(error instanceof BatchFailed) && !(error instanceof CheckpointMoved)) throw new BatchFailed(error);
+      throw error;
+    }
   }
 
   /** After a poison event, commits the part of its batch before it, so the checkpoint stops right in front of it. */
@@ -696,6 +752,7 @@ function frozenLane(name: string, schema: string, version: number, row: StateRow
     stopRequested: false,
     interrupt: undefined,
     interrupted: Promise.resolve(),
+    indexed: true,
   };
 }
 

@@ -32,6 +32,13 @@ function literal(value: string): string {
  * `projection_state` (one row per (name, version) being kept: its checkpoint
  * and status) and `projection_active` (the version queries read, per name).
  */
+const CHECKPOINT_MOVED = 'canopy: the checkpoint moved';
+
+/** Whether a database error is the one `advanceStatement` raises. */
+export function isCheckpointMoved(error: unknown): boolean {
+  return error instanceof Error && error.message.includes(CHECKPOINT_MOVED);
+}
+
 export class StateTables {
   readonly schema: string;
   private readonly state: string;
@@ -62,7 +69,14 @@ CREATE TABLE IF NOT EXISTS ${this.active} (
   name text PRIMARY KEY,
   version int NOT NULL,
   switched_at timestamptz NOT NULL DEFAULT now()
-);`);
+);
+CREATE OR REPLACE FUNCTION ${this.schema}.advance(p_name text, p_version int, p_from bigint, p_to bigint, p_status text) RETURNS void LANGUAGE plpgsql AS $advance$
+BEGIN
+  UPDATE ${this.state} SET position = p_to, status = p_status, error = NULL, updated_at = now()
+   WHERE name = p_name AND version = p_version AND position IS NOT DISTINCT FROM p_from;
+  IF NOT FOUND THEN RAISE EXCEPTION '${CHECKPOINT_MOVED}: % v%', p_name, p_version; END IF;
+END
+$advance$;`);
     });
   }
 
@@ -103,6 +117,16 @@ CREATE TABLE IF NOT EXISTS ${this.active} (
    * another runner moved it. The row stays locked until the transaction
    * ends, so a second runner's advance waits and then finds it moved.
    */
+  /**
+   * `advance` as one statement that needs no answer (for a script): it
+   * raises an error `isCheckpointMoved` recognizes when another runner moved
+   * the checkpoint, which rolls the transaction back.
+   */
+  advanceStatement(name: string, version: number, from: bigint | undefined, to: bigint | undefined, status: ProjectionStatus): string {
+    const position = (value: bigint | undefined) => (value === undefined ? 'NULL' : `${value}`);
+    return `SELECT ${this.schema}.advance(${literal(name)}, ${version}, ${position(from)}, ${position(to)}, ${literal(status)})`;
+  }
+
   async advance(tx: ReadModelTx, name: string, version: number, from: bigint | undefined, to: bigint | undefined, status: ProjectionStatus): Promise<boolean> {
     const rows = await tx.query(
       `UPDATE ${this.state} SET position = $4::bigint, status = $5, error = NULL, updated_at = now()

@@ -139,6 +139,9 @@ async function open(id: StoreId, url: string): Promise<Opened> {
   };
 }
 
+/** The read models the issue's rebuild target names (the fourth, `audit`, is measured beside them). */
+const TARGET_MODELS = ['membership', 'quotas', 'workspace_summary'];
+
 /** In the child: fills the store's log, measures, and sends the result to the parent. */
 async function storeMain(id: StoreId): Promise<void> {
   const log = (line: string) => console.error(`[projections ${id}] ${line}`);
@@ -183,6 +186,14 @@ async function storeMain(id: StoreId): Promise<void> {
     await profiler?.stop(join(profileDir!, `projections-counter-${id}.cpuprofile`));
     const counter = modelFigures(counterResult!, counterStats);
     log(`trivial projector: ${Math.round(counter.eventsPerSecond).toLocaleString('en-US')} events/s`);
+
+    // The three read models the target names, rebuilt from zero in one call by a runner holding only them.
+    const threeRunner = new ProjectionRunner({ store, db, projectors: workspaceProjectors.filter((p) => TARGET_MODELS.includes(p.name)) });
+    const threeStarted = performance.now();
+    await threeRunner.rebuild();
+    const threeMs = performance.now() - threeStarted;
+    const three = { events: filled.events, ms: threeMs, eventsPerSecond: (filled.events * 1000) / threeMs };
+    log(`the three of the target, rebuild(): ${Math.round(three.eventsPerSecond).toLocaleString('en-US')} events/s (${(threeMs / 1000).toFixed(1)} s)`);
 
     // The four read models rebuilt from zero in one call, ProjectionRunner.rebuild(), however the runtime schedules them.
     const stats = new Map<string, ApplyStats>(workspaceProjectors.map((p) => [p.name, emptyStats()]));
@@ -253,6 +264,7 @@ async function storeMain(id: StoreId): Promise<void> {
       counter,
       models,
       all,
+      three,
       concurrent,
       live,
       notes,

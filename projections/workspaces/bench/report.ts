@@ -56,6 +56,8 @@ export type StoreResult =
       counter: ModelFigures;
       models: ModelFigures[];
       all: { events: number; ms: number; eventsPerSecond: number; statementsPerEvent: number };
+      /** The three read models the issue's target names (membership, quotas, workspace_summary), one `rebuild()` of a runner holding only them. */
+      three: { events: number; ms: number; eventsPerSecond: number };
       concurrent: { ms: number; eventsPerSecond: number } | undefined;
       live: LiveFigures;
       notes: string[];
@@ -103,10 +105,10 @@ function verdicts(report: Report): Verdict[] {
     if (r.store === 'postgres') {
       out.push({
         store: r.store,
-        target: 'Rebuild of all four read models ≥ 20,000 events/s',
-        measured: r.status === 'measured' ? `${int(r.all.eventsPerSecond)} events/s` : '—',
+        target: 'Rebuild of the three read models (membership, quotas, workspace_summary) ≥ 20,000 events/s',
+        measured: r.status === 'measured' ? `${int(r.three.eventsPerSecond)} events/s` : '—',
         goal: `${int(REBUILD_TARGET)} events/s`,
-        result: notChecked ?? ((r as Measured).all.eventsPerSecond >= REBUILD_TARGET ? 'PASS' : 'FAIL'),
+        result: notChecked ?? ((r as Measured).three.eventsPerSecond >= REBUILD_TARGET ? 'PASS' : 'FAIL'),
       });
     }
     out.push({
@@ -147,7 +149,8 @@ function rebuildRows(report: Report, label: (s: string) => string): string[][] {
     ];
     rows.push(model('Baseline: trivial projector (one UPDATE per event), same runner', r.counter));
     for (const m of r.models) rows.push(model(`\`${m.name}\` v${m.version}`, m));
-    rows.push([store, label('**All four**, one `rebuild()`'), `**${int(r.all.eventsPerSecond)}**`, us(r.all.eventsPerSecond), r.all.statementsPerEvent.toFixed(2), '—']);
+    rows.push([store, label('**The three of the target** (membership, quotas, workspace_summary), one `rebuild()`'), `**${int(r.three.eventsPerSecond)}**`, us(r.three.eventsPerSecond), '—', '—']);
+    rows.push([store, label('All four (the three and `audit`), one `rebuild()`'), int(r.all.eventsPerSecond), us(r.all.eventsPerSecond), r.all.statementsPerEvent.toFixed(2), '—']);
     if (r.concurrent) rows.push([store, label('All four, fresh runner catching up at once'), int(r.concurrent.eventsPerSecond), us(r.concurrent.eventsPerSecond), '—', '—']);
   }
   return rows;
@@ -245,12 +248,13 @@ export function markdownSection(report: Report): string {
   md.push(
     '### What each row measures',
     '',
-    `Each store runs in a child process of its own. Its log is filled once (untimed) and every run reads the same events. Embedded: the log and the read models in two PGlite databases in a temporary directory on disk (\`openEventStore({ kind: 'pglite', dataDir })\` and \`openReadModelDb({ kind: 'pglite', dataDir })\`, as \`npm start\` keeps them in \`.canopy/data\`), in the benchmark's process. PostgreSQL: the log in a fresh schema and the read models under a fresh schema prefix on the server (\`openEventStore({ kind: 'postgres', url, schema })\`, \`openReadModelDb({ kind: 'postgres', url, schemaPrefix })\`), dropped afterwards; after the fill the log's table is ANALYZEd, as autovacuum would have done for a log that grew over time (with the statistics of a table filled seconds ago, the planner serves each filtered catch-up page by sorting the rest of the log, which makes a catch-up quadratic — worth knowing after a bulk import). The runner's batch size is its default (500 events per transaction).`,
+    `Each store runs in a child process of its own. Its log is filled once (untimed) and every run reads the same events. Embedded: the log and the read models in two PGlite databases in a temporary directory on disk (\`openEventStore({ kind: 'pglite', dataDir })\` and \`openReadModelDb({ kind: 'pglite', dataDir })\`, as \`npm start\` keeps them in \`.canopy/data\`), in the benchmark's process. PostgreSQL: the log in a fresh schema and the read models under a fresh schema prefix on the server (\`openEventStore({ kind: 'postgres', url, schema })\`, \`openReadModelDb({ kind: 'postgres', url, schemaPrefix })\`), dropped afterwards; after the fill the log's table is ANALYZEd, as autovacuum would have done for a log that grew over time (with the statistics of a table filled seconds ago, the planner serves each filtered catch-up page by sorting the rest of the log, which makes a catch-up quadratic — worth knowing after a bulk import). The runner's batch size is its default (2,000 events per transaction while catching up).`,
     '',
     `- **Baseline: the log’s catch-up read**: \`store.subscribeToAll({ filter })\` with the read models' filter (\`organization-\`, \`workspace-\` streams), from the start of the log until \`caught-up\`, every event iterated; no projection, no read-model database. Median of ${s.catchUpRuns} runs after an untimed one. It is the floor under every row below: each projector reads the log this way.`,
-    `- **Baseline: trivial projector**: a projector whose \`apply\` runs one statement (\`UPDATE counter SET events = events + 1, last_position = $1 WHERE slot = $2\`, the slot being the position modulo 1,024, so that no row is updated twice in a batch), rebuilt with \`ProjectionRunner.rebuild()\`: the runtime's own cost (subscription, batches, one transaction per 500 events with its checkpoint) plus one round trip per event. The difference to a read model's row is that read model's own work.`,
+    `- **Baseline: trivial projector**: a projector whose \`apply\` runs one statement (\`UPDATE counter SET events = events + 1, last_position = $1 WHERE slot = $2\`, the slot being the position modulo 1,024), rebuilt with \`ProjectionRunner.rebuild()\`: the runtime's own cost (subscription, batches, one transaction per 2,000 events with its checkpoint) plus one round trip per event. The difference to a read model's row is that read model's own work.`,
     `- **\`membership\`, \`quotas\`, \`workspace_summary\`, \`audit\`**: a rebuild from zero of \`workspaceProjectors\` (the four read models the gateway serves from), each read model dropping its schema, creating its tables and following the log from its start to the head: events/s is the log's events over its \`RebuildResult.elapsedMs\` (head read → caught up). Taken from the all-four \`rebuild()\` below when the runtime rebuilt them one after another; when it rebuilt them side by side, from a \`rebuild(name)\` of each alone (the setup notes say which). SQL statements/event: what its \`apply\` ran per event; in apply / awaiting SQL: the share of the rebuild's time spent inside \`apply\` and, of that, awaiting its statements (the rest of \`apply\` is decoding and validating the payload; the rest of the rebuild, the runtime: reading the log, transactions, checkpoints). For a projector that declares \`writesOnly\`, the runtime queues its statements and sends a batch's as one script, so their time is not inside \`apply\`. To count, each projector is wrapped — every property kept — with a transaction that counts and times its statements (under a microsecond per statement).`,
-    `- **All four, one \`rebuild()\`**: \`runner.rebuild()\` of the four in one call, however the runtime schedules them (one after another, or side by side): the log's events over the call's wall time. **The rebuild target is checked on this row.**`,
+    `- **The three of the target**: the issue's target names three read models (membership, quotas and the workspace summary); a runner holding only those three, \`runner.rebuild()\` in one call: the log's events over the call's wall time. **The rebuild target is checked on this row.**`,
+    `- **All four, one \`rebuild()\`**: the same with the audit trail too (the fourth read model, which the GraphQL history reads): \`runner.rebuild()\` of the four in one call, however the runtime schedules them (one after another, or side by side).`,
     `- **All four, fresh runner catching up at once** (only with CANOPY_BENCH_PROJECTION_CONCURRENT=1): a new \`ProjectionRunner\` on an empty set of read models (another schema prefix on the same database), \`start()\` until \`waitFor('all', head)\` resolves: the four projectors follow the log concurrently, as at a gateway's first start on a full log.`,
     `- **Live lag**: after the rebuild, \`runner.start()\` (all four read models live, the log and the runner sharing one store as in the gateway), then ${s.liveRate} single-event appends per second for ${s.liveSeconds} s (open loop: each on schedule, whether or not the previous one is visible yet; 100 workspaces in rotation; the same traffic's single events) through \`EventLog.append\`; per event, **ack → visible** is from the append's answer to \`runner.waitFor('all', position, 10 s)\` resolving — what a mutation's read-your-writes wait adds — and **start → visible** includes the append. The first second's events are left out (warm-up).`,
     '',
@@ -262,7 +266,7 @@ export function markdownSection(report: Report): string {
       continue;
     }
     md.push(
-      `- **${STORE_LABEL[r.store]}**: measured in ${Math.round(r.seconds)} s; log filled in ${Math.round(r.fill.seconds)} s (${int(r.fill.events / r.fill.seconds)} events/s); catch-up runs ${r.catchUp.map(int).join(' / ')} events/s; rebuild of all four ${(r.all.ms / 1000).toFixed(1)} s${r.concurrent ? `, fresh runner ${(r.concurrent.ms / 1000).toFixed(1)} s` : ''}; ${r.notes.join('; ')}`,
+      `- **${STORE_LABEL[r.store]}**: measured in ${Math.round(r.seconds)} s; log filled in ${Math.round(r.fill.seconds)} s (${int(r.fill.events / r.fill.seconds)} events/s); catch-up runs ${r.catchUp.map(int).join(' / ')} events/s; rebuild of the three ${(r.three.ms / 1000).toFixed(1)} s, of all four ${(r.all.ms / 1000).toFixed(1)} s${r.concurrent ? `, fresh runner ${(r.concurrent.ms / 1000).toFixed(1)} s` : ''}; ${r.notes.join('; ')}`,
     );
   }
   md.push('', SECTION_END);

@@ -20,6 +20,7 @@ export const auditProjector: Projector = {
   name: 'audit',
   version: 1,
   filter: workspaceStreams,
+  writesOnly: true,
   tables: (s) => `
     CREATE TABLE ${s}.workspaces (
       id text PRIMARY KEY,
@@ -37,10 +38,12 @@ export const auditProjector: Projector = {
       recorded_at timestamptz NOT NULL,
       data jsonb NOT NULL
     );
-    CREATE INDEX entries_by_organization ON ${s}.entries (organization_id, position);
-    CREATE INDEX entries_by_workspace ON ${s}.entries (workspace_id, position);
-    CREATE INDEX entries_by_organization_actor ON ${s}.entries (organization_id, actor, position);
-    CREATE INDEX entries_by_workspace_actor ON ${s}.entries (workspace_id, actor, position);
+  `,
+  indexes: (s) => `
+    CREATE INDEX IF NOT EXISTS entries_by_organization ON ${s}.entries (organization_id, position);
+    CREATE INDEX IF NOT EXISTS entries_by_workspace ON ${s}.entries (workspace_id, position);
+    CREATE INDEX IF NOT EXISTS entries_by_organization_actor ON ${s}.entries (organization_id, actor, position);
+    CREATE INDEX IF NOT EXISTS entries_by_workspace_actor ON ${s}.entries (workspace_id, actor, position);
   `,
   async apply(tx, recorded, s) {
     await applyAudit(tx, [recorded], s);

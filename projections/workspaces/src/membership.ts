@@ -2,7 +2,7 @@ import type { RecordedEvent } from '@canopy/eventstore';
 import { BatchChanges, type Projector, type ReadModelTx, type TableSpec } from '@canopy/projections';
 import type { WorkspaceRole } from '@canopy/schema';
 import { decode, workspaceStreams } from './events.js';
-import { organizationTables, organizationTableSpecs, recordOrganizationEvent } from './organizations.js';
+import { organizationIndexes, organizationTables, organizationTableSpecs, recordOrganizationEvent } from './organizations.js';
 
 /**
  * Who has which role in which workspace, per organization: the permission
@@ -14,6 +14,7 @@ export const membershipProjector: Projector = {
   name: 'membership',
   version: 2,
   filter: workspaceStreams,
+  writesOnly: true,
   tables: (s) => `
     ${organizationTables(s)}
     CREATE TABLE ${s}.workspaces (
@@ -24,14 +25,17 @@ export const membershipProjector: Projector = {
       stage text,
       deleted boolean NOT NULL DEFAULT false
     );
-    CREATE INDEX workspaces_by_organization ON ${s}.workspaces (organization_id) WHERE NOT deleted;
     CREATE TABLE ${s}.members (
       workspace_id text NOT NULL,
       user_id text NOT NULL,
       role text NOT NULL,
       PRIMARY KEY (workspace_id, user_id)
     );
-    CREATE INDEX members_by_user ON ${s}.members (user_id, workspace_id);
+  `,
+  indexes: (s) => `
+    ${organizationIndexes(s)}
+    CREATE INDEX IF NOT EXISTS workspaces_by_organization ON ${s}.workspaces (organization_id) WHERE NOT deleted;
+    CREATE INDEX IF NOT EXISTS members_by_user ON ${s}.members (user_id, workspace_id);
   `,
   async apply(tx, recorded, s) {
     await applyMembership(tx, [recorded], s);

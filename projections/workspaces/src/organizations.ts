@@ -17,13 +17,17 @@ export const organizationTables = (s: string): string => `
       user_id text NOT NULL,
       PRIMARY KEY (organization_id, user_id)
     );
-    CREATE INDEX organization_owners_by_user ON ${s}.organization_owners (user_id, organization_id);
     CREATE TABLE ${s}.organization_auditors (
       organization_id text NOT NULL,
       user_id text NOT NULL,
       PRIMARY KEY (organization_id, user_id)
     );
-    CREATE INDEX organization_auditors_by_user ON ${s}.organization_auditors (user_id, organization_id);`;
+`;
+
+/** Their secondary indexes (see `Projector.indexes`). */
+export const organizationIndexes = (s: string): string => `
+    CREATE INDEX IF NOT EXISTS organization_owners_by_user ON ${s}.organization_owners (user_id, organization_id);
+    CREATE INDEX IF NOT EXISTS organization_auditors_by_user ON ${s}.organization_auditors (user_id, organization_id);`;
 
 /** The organization tables as a batch changes them. */
 export const organizationTableSpecs = {

@@ -15,6 +15,7 @@ export const quotasProjector: Projector = {
   name: 'quotas',
   version: 2,
   filter: workspaceStreams,
+  writesOnly: true,
   tables: (s) => `
     CREATE TABLE ${s}.workspaces (
       id text PRIMARY KEY,
@@ -43,7 +44,6 @@ export const quotasProjector: Projector = {
       memory bigint,
       PRIMARY KEY (workspace_id, namespace, cluster_id)
     );
-    CREATE INDEX namespace_quotas_by_cluster ON ${s}.namespace_quotas (workspace_id, cluster_id);
     -- What a cluster reports it actually has (not filled yet: cluster reports come later).
     CREATE TABLE ${s}.observed_quotas (
       workspace_id text NOT NULL,
@@ -55,6 +55,7 @@ export const quotasProjector: Projector = {
       PRIMARY KEY (workspace_id, namespace, cluster_id)
     );
   `,
+  indexes: (s) => `CREATE INDEX IF NOT EXISTS namespace_quotas_by_cluster ON ${s}.namespace_quotas (workspace_id, cluster_id);`,
   async apply(tx, recorded, s) {
     await applyQuotas(tx, [recorded], s);
   },

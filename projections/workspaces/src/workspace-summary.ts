@@ -2,7 +2,7 @@ import type { RecordedEvent } from '@canopy/eventstore';
 import { BatchChanges, type Projector, type ReadModelTx, type SqlType, type TableSpec } from '@canopy/projections';
 import type { ClusterConnection, OrganizationKind, Subject } from '@canopy/schema';
 import { decode, workspaceStreams } from './events.js';
-import { organizationTables, organizationTableSpecs, recordOrganizationEvent } from './organizations.js';
+import { organizationIndexes, organizationTables, organizationTableSpecs, recordOrganizationEvent } from './organizations.js';
 
 /**
  * What the console's list page shows per workspace. The counts are counted
@@ -18,6 +18,7 @@ export const workspaceSummaryProjector: Projector = {
   name: 'workspace_summary',
   version: 3,
   filter: workspaceStreams,
+  writesOnly: true,
   tables: (s) => `
     ${organizationTables(s)}
     CREATE TABLE ${s}.workspaces (
@@ -31,7 +32,6 @@ export const workspaceSummaryProjector: Projector = {
       renames integer NOT NULL DEFAULT 0,
       deleted boolean NOT NULL DEFAULT false
     );
-    CREATE INDEX workspaces_by_organization ON ${s}.workspaces (organization_id) WHERE NOT deleted;
     CREATE TABLE ${s}.organization_streams (organization_id text PRIMARY KEY, stream_events integer NOT NULL);
     CREATE TABLE ${s}.members (workspace_id text NOT NULL, user_id text NOT NULL, PRIMARY KEY (workspace_id, user_id));
     CREATE TABLE ${s}.clusters (
@@ -69,6 +69,10 @@ export const workspaceSummaryProjector: Projector = {
       PRIMARY KEY (workspace_id, name)
     );
     CREATE TABLE ${s}.restricted_images (workspace_id text NOT NULL, namespace text NOT NULL, image text NOT NULL, PRIMARY KEY (workspace_id, namespace, image));
+  `,
+  indexes: (s) => `
+    ${organizationIndexes(s)}
+    CREATE INDEX IF NOT EXISTS workspaces_by_organization ON ${s}.workspaces (organization_id) WHERE NOT deleted;
   `,
   async apply(tx, recorded, s) {
     await applySummary(tx, [recorded], s);
