@@ -229,7 +229,7 @@ async function storeMain(id: StoreId): Promise<void> {
     all.statementsPerEvent = models.reduce((sum, m) => sum + m.statementsPerEvent, 0);
     notes.push(oneAfterAnother ? '`rebuild()` rebuilt the four one after another; the per-read-model rows are from that call' : '`rebuild()` rebuilt the four side by side; each per-read-model row is a `rebuild(name)` of that read model alone, after it');
     for (const m of models) {
-      log(`${m.name} v${m.version}: ${Math.round(m.eventsPerSecond).toLocaleString('en-US')} events/s, ${m.statementsPerEvent.toFixed(2)} statements/event${m.writesOnly ? ' (writes batched into one script)' : ''}`);
+      log(`${m.name} v${m.version}: ${Math.round(m.eventsPerSecond).toLocaleString('en-US')} events/s, ${m.statementsPerEvent.toFixed(2)} statements/event`);
       for (const line of traceLines(m.name, stats.get(m.name)!)) log(line);
     }
 
@@ -282,9 +282,7 @@ async function storeMain(id: StoreId): Promise<void> {
 
 function modelFigures(result: { name: string; version: number; events: number; elapsedMs: number }, stats: ApplyStats): ModelFigures {
   const events = result.events;
-  const definition = workspaceProjectors.find((p) => p.name === result.name);
   return {
-    writesOnly: (definition as { writesOnly?: boolean } | undefined)?.writesOnly === true,
     name: result.name,
     version: result.version,
     events,

@@ -20,8 +20,6 @@ export interface Sizes {
 
 export interface ModelFigures {
   name: string;
-  /** The projector declares `writesOnly`: the runtime sends a batch's statements as one script (their time is not inside `apply`). */
-  writesOnly: boolean;
   version: number;
   events: number;
   ms: number;
@@ -145,7 +143,7 @@ function rebuildRows(report: Report, label: (s: string) => string): string[][] {
       int(m.eventsPerSecond),
       us(m.eventsPerSecond),
       m.statementsPerEvent.toFixed(2),
-      m.writesOnly ? `${pct(m.applyShare)} / — (one script per batch)` : `${pct(m.applyShare)} / ${pct(m.queryShare)}`,
+      `${pct(m.applyShare)} / ${pct(m.queryShare)}`,
     ];
     rows.push(model('Baseline: trivial projector (one UPDATE per event), same runner', r.counter));
     for (const m of r.models) rows.push(model(`\`${m.name}\` v${m.version}`, m));
@@ -252,7 +250,7 @@ export function markdownSection(report: Report): string {
     '',
     `- **Baseline: the log’s catch-up read**: \`store.subscribeToAll({ filter })\` with the read models' filter (\`organization-\`, \`workspace-\` streams), from the start of the log until \`caught-up\`, every event iterated; no projection, no read-model database. Median of ${s.catchUpRuns} runs after an untimed one. It is the floor under every row below: each projector reads the log this way.`,
     `- **Baseline: trivial projector**: a projector whose \`apply\` runs one statement (\`UPDATE counter SET events = events + 1, last_position = $1 WHERE slot = $2\`, the slot being the position modulo 1,024), rebuilt with \`ProjectionRunner.rebuild()\`: the runtime's own cost (subscription, batches, one transaction per 2,000 events with its checkpoint) plus one round trip per event. The difference to a read model's row is that read model's own work.`,
-    `- **\`membership\`, \`quotas\`, \`workspace_summary\`, \`audit\`**: a rebuild from zero of \`workspaceProjectors\` (the four read models the gateway serves from), each read model dropping its schema, creating its tables and following the log from its start to the head: events/s is the log's events over its \`RebuildResult.elapsedMs\` (head read → caught up). Taken from the all-four \`rebuild()\` below when the runtime rebuilt them one after another; when it rebuilt them side by side, from a \`rebuild(name)\` of each alone (the setup notes say which). SQL statements/event: what its \`apply\` ran per event; in apply / awaiting SQL: the share of the rebuild's time spent inside \`apply\` and, of that, awaiting its statements (the rest of \`apply\` is decoding and validating the payload; the rest of the rebuild, the runtime: reading the log, transactions, checkpoints). For a projector that declares \`writesOnly\`, the runtime queues its statements and sends a batch's as one script, so their time is not inside \`apply\`. To count, each projector is wrapped — every property kept — with a transaction that counts and times its statements (under a microsecond per statement).`,
+    `- **\`membership\`, \`quotas\`, \`workspace_summary\`, \`audit\`**: a rebuild from zero of \`workspaceProjectors\` (the four read models the gateway serves from), each read model dropping its schema, creating its tables and following the log from its start to the head: events/s is the log's events over its \`RebuildResult.elapsedMs\` (head read → caught up). Taken from the all-four \`rebuild()\` below when the runtime rebuilt them one after another; when it rebuilt them side by side, from a \`rebuild(name)\` of each alone (the setup notes say which). SQL statements/event: what its \`apply\` ran per event; in apply / awaiting SQL: the share of the rebuild's time spent inside \`apply\` and, of that, awaiting its statements (the rest of \`apply\` is decoding and validating the payload; the rest of the rebuild, the runtime: reading the log, transactions, checkpoints). The read models net a batch's writes per row (\`BatchChanges\`), so a batch of 2,000 events costs a handful of multi-row statements per table; catching up, they run one by one with parameters, inside \`applyBatch\` (a write-only projector's batch goes as one script only live). To count, each projector is wrapped — every property kept — with a transaction that counts and times its statements (under a microsecond per statement).`,
     `- **The three of the target**: the issue's target names three read models (membership, quotas and the workspace summary); a runner holding only those three, \`runner.rebuild()\` in one call: the log's events over the call's wall time. **The rebuild target is checked on this row.**`,
     `- **All four, one \`rebuild()\`**: the same with the audit trail too (the fourth read model, which the GraphQL history reads): \`runner.rebuild()\` of the four in one call, however the runtime schedules them (one after another, or side by side).`,
     `- **All four, fresh runner catching up at once** (only with CANOPY_BENCH_PROJECTION_CONCURRENT=1): a new \`ProjectionRunner\` on an empty set of read models (another schema prefix on the same database), \`start()\` until \`waitFor('all', head)\` resolves: the four projectors follow the log concurrently, as at a gateway's first start on a full log.`,
