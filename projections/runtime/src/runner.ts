@@ -644,8 +644,9 @@ export class ProjectionRunner {
     try {
       await transaction(async (tx) => {
         // The checkpoint moves first, checking that no other runner moved it (and locking it until commit).
-        if (script) await script.exec(this.state.advanceStatement(lane.name, lane.version, lane.position, position, status));
-        else if (!(await this.state.advance(tx, lane.name, lane.version, lane.position, position, status))) throw new CheckpointMoved(lane.name, lane.version);
+        const advance = this.state.advanceStatement(lane.name, lane.version, lane.position, position, status);
+        if (script) await script.exec(advance);
+        else await tx.query(advance);
         if (batched) {
           try {
             const target = script ?? tx;

@@ -113,28 +113,15 @@ $advance$;`);
 
   /**
    * Moves the checkpoint from `from` to `to`, in the transaction of the batch
-   * between them, if it is still at `from`; false (nothing written) when
-   * another runner moved it. The row stays locked until the transaction
-   * ends, so a second runner's advance waits and then finds it moved.
-   */
-  /**
-   * `advance` as one statement that needs no answer (for a script): it
-   * raises an error `isCheckpointMoved` recognizes when another runner moved
-   * the checkpoint, which rolls the transaction back.
+   * between them, if it is still at `from`: one statement that needs no
+   * answer (it can go in a script). When another runner moved the checkpoint
+   * it raises an error `isCheckpointMoved` recognizes, which rolls the
+   * transaction back. The row stays locked until the transaction ends, so a
+   * second runner's advance waits and then finds it moved.
    */
   advanceStatement(name: string, version: number, from: bigint | undefined, to: bigint | undefined, status: ProjectionStatus): string {
     const position = (value: bigint | undefined) => (value === undefined ? 'NULL' : `${value}`);
     return `SELECT ${this.schema}.advance(${literal(name)}, ${version}, ${position(from)}, ${position(to)}, ${literal(status)})`;
-  }
-
-  async advance(tx: ReadModelTx, name: string, version: number, from: bigint | undefined, to: bigint | undefined, status: ProjectionStatus): Promise<boolean> {
-    const rows = await tx.query(
-      `UPDATE ${this.state} SET position = $4::bigint, status = $5, error = NULL, updated_at = now()
-        WHERE name = $1 AND version = $2 AND position IS NOT DISTINCT FROM $3::bigint
-        RETURNING 1 AS advanced`,
-      [name, version, from === undefined ? null : String(from), to === undefined ? null : String(to), status],
-    );
-    return rows.length === 1;
   }
 
   /** A fresh row: position none. */
