@@ -19,6 +19,8 @@ export const ErrorCode = {
   EVENT_STORE_UNAVAILABLE: 'EVENT_STORE_UNAVAILABLE',
   /** The subscription fell too far behind or was closed by the server. */
   SUBSCRIPTION_DROPPED: 'SUBSCRIPTION_DROPPED',
+  /** A WebSocket connection already holds as many subscriptions as it may; `details.limit`. */
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
   /** A name is already used where it must be unique (e.g. a workspace name in its organization). */
   NAME_TAKEN: 'NAME_TAKEN',
   /** The change would leave no owner. */
@@ -33,6 +35,26 @@ export const ErrorCode = {
   SECRET_KEY_DESTROYED: 'SECRET_KEY_DESTROYED',
   /** An idempotency key was reused for a different command. */
   IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  /** A subgraph the gateway routes to did not answer (unreachable, or an HTTP failure); `details.subgraph` names it. Retry later. */
+  SUBGRAPH_UNAVAILABLE: 'SUBGRAPH_UNAVAILABLE',
+  /** The operation nests fields (or fragments) deeper than the gateway allows; `details.limit`. */
+  QUERY_TOO_DEEP: 'QUERY_TOO_DEEP',
+  /** The operation's estimated cost (fields, depth, page sizes) is over the gateway's limit; `details.limit`. */
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** The operation uses more aliases than the gateway allows; `details.limit`. */
+  TOO_MANY_ALIASES: 'TOO_MANY_ALIASES',
+  /** The operation uses more directives than the gateway allows; `details.limit`. */
+  TOO_MANY_DIRECTIVES: 'TOO_MANY_DIRECTIVES',
+  /** The GraphQL document has more tokens than the gateway parses; `details.limit`. */
+  TOO_MANY_TOKENS: 'TOO_MANY_TOKENS',
+  /** A batched HTTP request holds more operations than the gateway runs at once; `details.limit`. */
+  BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
+  /** The caller sent more operations than their rate allows (HTTP 429); `details.retryAfterSeconds`. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** Schema introspection (`__schema`, `__type`) is off in production mode. */
+  INTROSPECTION_DISABLED: 'INTROSPECTION_DISABLED',
+  /** An automatic persisted query's hash is unknown to the server: send the query with its hash once (Apollo's code, which clients act on). */
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   NOT_FOUND: 'NOT_FOUND',
   FORBIDDEN: 'FORBIDDEN',
   UNAUTHENTICATED: 'UNAUTHENTICATED',

@@ -13,4 +13,4 @@ export { readActiveSchema, type ProjectionStatus } from './state.js';
 export { checksumSchema, type SchemaChecksum, type TableChecksum } from './checksum.js';
 export { PoisonEventError, type ProjectionError } from './projection-error.js';
 export { WriteBatch, inlineParameters } from './write-batch.js';
-export { BatchChanges, TableChanges, type SqlType, type TableSpec } from './row-changes.js';
+export { BatchChanges, TableChanges, type Amount, type CounterType, type SqlType, type TableSpec } from './row-changes.js';

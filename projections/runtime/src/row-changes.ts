@@ -1,7 +1,10 @@
 import type { ReadModelTx } from './read-model-db.js';
 
 /** The SQL types a changed column may have (parameters are sent as arrays of them). */
-export type SqlType = 'text' | 'bigint' | 'integer' | 'boolean' | 'jsonb' | 'timestamptz';
+export type SqlType = 'text' | 'bigint' | 'integer' | 'numeric' | 'boolean' | 'jsonb' | 'timestamptz' | 'date';
+
+/** The SQL types a counter column may have. */
+export type CounterType = 'integer' | 'bigint' | 'numeric';
 
 export interface TableSpec {
   /** The table's name inside the projector's schema. */
@@ -10,7 +13,16 @@ export interface TableSpec {
   key: Readonly<Record<string, SqlType>>;
   /** The other columns that upserts and updates write. */
   columns?: Readonly<Record<string, SqlType>>;
+  /**
+   * Columns only `add` changes (upserts and updates never set them): each
+   * must be `NOT NULL DEFAULT 0` in the table, so that adding to a row that
+   * is not there yet is adding to zero.
+   */
+  counters?: Readonly<Record<string, CounterType>>;
 }
+
+/** An amount to add to a counter column: an integer. */
+export type Amount = number | bigint;
 
 type Row = Readonly<Record<string, unknown>>;
 
@@ -21,7 +33,7 @@ type Pending =
    * `replace`: a delete came first in the batch, so the row starts fresh.
    * `updatedBefore`: an update came first, to apply only if the row exists.
    */
-  | { kind: 'upsert'; key: Row; values: Record<string, unknown>; replace: boolean; updatedBefore?: Record<string, unknown> }
+  | { kind: 'upsert'; key: Row; values: Record<string, unknown>; replace: boolean; updatedBefore?: Record<string, unknown>; added?: Record<string, Amount> }
   | { kind: 'delete'; key: Row }
   /** Sets the given columns of the row, if it exists. */
   | { kind: 'update'; key: Row; values: Record<string, unknown> };
@@ -37,7 +49,8 @@ type Pending =
  * run first, then deletes, then updates, then upserts, which is equivalent
  * because every row's pending change is the net of everything the batch
  * did to it after the last partial-key delete that covered it (an update
- * after an upsert is merged into it; one before it runs first).
+ * after an upsert is merged into it; one before it runs first; additions
+ * to a counter are summed, and written as `counter = counter + amount`).
  */
 export class TableChanges {
   private readonly keyColumns: string[];
@@ -51,6 +64,7 @@ export class TableChanges {
 
   /** INSERT … ON CONFLICT (key) DO UPDATE SET the given columns (DO NOTHING without columns). */
   upsert(key: Row, values: Record<string, unknown> = {}): void {
+    this.checkNotCounters(values);
     const id = this.idOf(key);
     const before = this.pending.get(id);
     if (before?.kind === 'upsert') Object.assign(before.values, values);
@@ -60,6 +74,7 @@ export class TableChanges {
 
   /** UPDATE the given columns of the row, if there is one. */
   update(key: Row, values: Record<string, unknown>): void {
+    this.checkNotCounters(values);
     const id = this.idOf(key);
     const before = this.pending.get(id);
     if (before?.kind === 'delete') return;
@@ -69,6 +84,30 @@ export class TableChanges {
 
   delete(key: Row): void {
     this.pending.set(this.idOf(key), { kind: 'delete', key });
+  }
+
+  /**
+   * Adds integer amounts to counter columns: INSERT the row with them (its
+   * other columns at their defaults) or, when it is there, `SET counter =
+   * counter + amount`. Several additions to one row in a batch become one.
+   */
+  add(key: Row, amounts: Readonly<Record<string, Amount>>): void {
+    // A hot path (a roll-up adds to several tables per event): plain loops, no intermediate arrays.
+    for (const column in amounts) {
+      const amount = amounts[column]!;
+      if (!this.spec.counters?.[column]) throw new Error(`Table ${this.spec.table}: add changes counter columns only, not ${column}`);
+      if (typeof amount !== 'bigint' && !Number.isSafeInteger(amount)) throw new Error(`Table ${this.spec.table}: ${column} must be added an integer, got ${amount}`);
+    }
+    const id = this.idOf(key);
+    const before = this.pending.get(id);
+    if (before?.kind === 'upsert') {
+      const added = (before.added ??= {});
+      for (const column in amounts) {
+        const had = added[column];
+        added[column] = had === undefined ? amounts[column]! : sum(had, amounts[column]!);
+      }
+    } else if (before?.kind === 'update') this.pending.set(id, { kind: 'upsert', key, values: {}, replace: false, updatedBefore: before.values, added: { ...amounts } });
+    else this.pending.set(id, { kind: 'upsert', key, values: {}, replace: before?.kind === 'delete', added: { ...amounts } });
   }
 
   /** DELETE every row whose key columns named in `match` equal it (e.g. all rows of one workspace). */
@@ -98,7 +137,7 @@ export class TableChanges {
     const updates = changes.flatMap((c) => (c.kind === 'update' ? [c] : c.kind === 'upsert' && c.updatedBefore ? [{ key: c.key, values: c.updatedBefore }] : []));
     for (const group of groupBy(updates, (c) => Object.keys(c.values))) await this.updateRows(tx, target, group);
     const upserts = changes.filter((c) => c.kind === 'upsert');
-    for (const group of groupBy(upserts, (c) => Object.keys(c.values))) await this.upsertRows(tx, target, group);
+    for (const group of groupBy(upserts, (c) => [...Object.keys(c.values), '+', ...Object.keys(c.added ?? {})])) await this.upsertRows(tx, target, group);
     this.pending.clear();
     this.wipes.length = 0;
   }
@@ -110,13 +149,15 @@ export class TableChanges {
 
   private async upsertRows(tx: ReadModelTx, target: string, group: readonly Extract<Pending, { kind: 'upsert' }>[]): Promise<void> {
     const valueColumns = Object.keys(group[0]!.values);
-    const columns = [...this.keyColumns, ...valueColumns];
+    const counterColumns = Object.keys(group[0]!.added ?? {});
+    const columns = [...this.keyColumns, ...valueColumns, ...counterColumns];
     const { list, params } = this.unnest(
       columns,
-      group.map((c) => [...this.keyColumns.map((k) => c.key[k]), ...valueColumns.map((v) => c.values[v])]),
+      group.map((c) => [...this.keyColumns.map((k) => c.key[k]), ...valueColumns.map((v) => c.values[v]), ...counterColumns.map((v) => c.added![v])]),
     );
-    const onConflict = valueColumns.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${valueColumns.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
-    await tx.query(`INSERT INTO ${target} (${columns.join(', ')}) SELECT * FROM ${list} ON CONFLICT (${this.keyColumns.join(', ')}) ${onConflict}`, params);
+    const sets = [...valueColumns.map((c) => `${c} = EXCLUDED.${c}`), ...counterColumns.map((c) => `${c} = t.${c} + EXCLUDED.${c}`)];
+    const onConflict = sets.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${sets.join(', ')}`;
+    await tx.query(`INSERT INTO ${target} AS t (${columns.join(', ')}) SELECT * FROM ${list} ON CONFLICT (${this.keyColumns.join(', ')}) ${onConflict}`, params);
   }
 
   private async updateRows(tx: ReadModelTx, target: string, group: readonly { key: Row; values: Record<string, unknown> }[]): Promise<void> {
@@ -138,8 +179,12 @@ export class TableChanges {
     return { list: `unnest(${arrays.join(', ')}) AS d(${columns.join(', ')})`, params };
   }
 
+  private checkNotCounters(values: Record<string, unknown>): void {
+    for (const column of Object.keys(values)) if (this.spec.counters?.[column]) throw new Error(`Table ${this.spec.table}: ${column} is a counter, changed by add only`);
+  }
+
   private typeOf(column: string): SqlType {
-    const type = this.spec.key[column] ?? this.spec.columns?.[column];
+    const type = this.spec.key[column] ?? this.spec.columns?.[column] ?? this.spec.counters?.[column];
     if (!type) throw new Error(`Table ${this.spec.table} has no column ${column} in its spec`);
     return type;
   }
@@ -153,6 +198,12 @@ export class TableChanges {
       })
       .join('\u0000');
   }
+}
+
+/** Two amounts added: a number while the sum stays a safe integer, a bigint beyond. */
+function sum(a: Amount, b: Amount): Amount {
+  if (typeof a === 'number' && typeof b === 'number' && Number.isSafeInteger(a + b)) return a + b;
+  return BigInt(a) + BigInt(b);
 }
 
 /** Groups items by a list of names (order kept within each group). */

@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SingleBar } from 'cli-progress';
+import { pino } from 'pino';
 import { EventLog, openEventStore } from '@canopy/eventstore';
 import { openReadModelDb } from '@canopy/projections';
 import { canopyEventRegistry } from '@canopy/schema';
 import { streamHistory, workspaceHistory, type HistoryEntry, type HistoryFilter } from '@canopy/workspaces';
 import { AuthConfigError, authSettingsFromEnv, mintToken, parseTtl, resolveAuthConfig } from './auth/index.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, DEFAULT_SUBGRAPH_PORT, loadConfig, SUBGRAPHS, type SubgraphName } from './config.js';
 import { DataDirInUse, lockDataDir } from './data-dir-lock.js';
 import { replay, UnknownProjection } from './replay.js';
 
 const USAGE = `Usage: canopy token --user <id> [--name <display name>] [--email <address>] [--ttl <duration>]
        canopy history (--workspace <id> | --stream <name>) [--since <time>] [--until <time>] [--actor <id>] [--json]
        canopy replay [--projection <name>]
+       canopy subgraph workspaces [--port <port>] [--host <address>]
 
 Mints a bearer token for the Canopy API and prints it alone on stdout:
   TOKEN=$(npx canopy token --user alice@example.com)
@@ -43,7 +45,15 @@ replay brings the read models (membership, quotas, workspace_summary, audit; or 
 one named) up to the log's head, takes a checksum of their tables, rebuilds
 them from zero with a progress bar, and checks the checksums are equal:
 exit 0 when they all are, 1 when one differs. Same log and data directory
-rules as history.`;
+rules as history.
+
+subgraph serves one subgraph alone over HTTP (/graphql, /healthz, /metrics)
+until SIGINT or SIGTERM, for a gateway (CANOPY_SUBGRAPH_WORKSPACES_URL) or
+any Federation 2 router to route to. Same CANOPY_* configuration and
+authentication as the server; it opens the log, the keys and the read models
+itself (an embedded data directory: while no other process has it).
+  --port   default $PORT, else ${DEFAULT_SUBGRAPH_PORT}
+  --host   default $HOST, else 127.0.0.1`;
 
 /** Exit code 2: the command line or the configuration is wrong. */
 class UsageError extends Error {}
@@ -165,12 +175,31 @@ function asLine(entry: HistoryEntry): string {
   return `${entry.recordedAt.toISOString()}  #${entry.position}  ${entry.stream}@${entry.revision}  ${entry.type}  by ${entry.actor ?? 'unknown'}  ${data.length > 160 ? `${data.slice(0, 159)}…` : data}`;
 }
 
+async function subgraph(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [name, ...rest] = args;
+  if (!SUBGRAPHS.includes(name as SubgraphName)) throw new UsageError(`subgraph needs a subgraph name: ${SUBGRAPHS.join(', ')}.`);
+  const values = commandOptions(rest, { port: { type: 'string' }, host: { type: 'string' } });
+  const config = loadConfig({ ...env, PORT: values.port ?? env['PORT'] ?? String(DEFAULT_SUBGRAPH_PORT), ...(values.host === undefined ? {} : { HOST: values.host }) });
+  const logger = pino({ level: config.logLevel });
+  // Loaded here: the server's modules (Apollo, the subgraph) would slow down every other command's start.
+  const { startSubgraph } = await import('./subgraph.js');
+  const running = await startSubgraph(config, name as SubgraphName, logger);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  logger.info({ signal }, 'shutting down');
+  await running.stop();
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'token') await token(rest, process.env);
     else if (command === 'history') await history(rest, process.env);
     else if (command === 'replay') return await replayCommand(rest, process.env);
+    else if (command === 'subgraph') return await subgraph(rest, process.env);
     else throw new UsageError(command === undefined || command === '--help' || command === '-h' ? '' : `Unknown command "${command}".`);
     return 0;
   } catch (error) {

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { EventStoreConfig } from '@canopy/eventstore';
 import type { KeyStoreConfig } from '@canopy/keystore';
 import type { AuthSettings } from './auth/index.js';
+import type { GraphQLLimits, RateLimitSettings } from './safety/index.js';
+import type { SubscriptionLimits } from './subscriptions/index.js';
 
 /** Every setting of the process, from the environment; the README's configuration table mirrors this. */
 const Environment = z.object({
@@ -25,6 +27,24 @@ const Environment = z.object({
   CANOPY_JWT_AUDIENCE: z.string().min(1).default('canopy'),
   CANOPY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   CANOPY_READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+  CANOPY_SUBGRAPH_WORKSPACES_URL: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, "must be the http(s):// URL of the workspaces subgraph's GraphQL endpoint, e.g. http://127.0.0.1:4001/graphql")
+    .optional(),
+  CANOPY_MODE: z.enum(['production', 'development']).default('production'),
+  CANOPY_DEV_USER: z.string().min(1).max(200).default('dev@example.com'),
+  CANOPY_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(10),
+  CANOPY_MAX_COST: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
+  CANOPY_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
+  CANOPY_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(50),
+  CANOPY_MAX_TOKENS: z.coerce.number().int().min(10).max(1_000_000).default(1000),
+  CANOPY_MAX_BATCH: z.coerce.number().int().min(1).max(100).default(10),
+  CANOPY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(1200),
+  CANOPY_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(1).max(100_000).default(100),
+  CANOPY_SUBSCRIPTION_QUEUE_EVENTS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  CANOPY_SUBSCRIPTION_BUFFER_BYTES: z.coerce.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  CANOPY_SUBSCRIPTION_KEEPALIVE_MS: z.coerce.number().int().min(0).max(600_000).default(12_000),
+  CANOPY_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(10_000).default(100),
 });
 
 export interface Config {
@@ -45,7 +65,25 @@ export interface Config {
   readYourWritesTimeoutMs: number;
   /** Whether an embedded database (the log or the key store in PGlite) lives in dataDir: then one process at a time. */
   embeddedDatabases: boolean;
+  /** Where each subgraph runs: in this process (no url, the default) or behind its own HTTP endpoint. */
+  subgraphs: Record<SubgraphName, { url: string | undefined }>;
+  /** `development` (what `npm start` runs): GraphiQL, introspection, field suggestions, stack traces. `production` (the default): none of them. */
+  mode: 'production' | 'development';
+  /** The user GraphiQL's prefilled token is minted for (development mode, HS256 only). */
+  devUser: string;
+  /** What one GraphQL request may ask for. */
+  limits: GraphQLLimits;
+  rateLimit: RateLimitSettings;
+  /** GraphQL subscriptions over WebSocket (subscriptions/): what one subscriber may hold, and keep-alive. */
+  subscriptions: SubscriptionLimits;
 }
+
+/** The subgraphs the gateway composes. */
+export const SUBGRAPHS = ['workspaces'] as const;
+export type SubgraphName = (typeof SUBGRAPHS)[number];
+
+/** The port `canopy subgraph <name>` listens on by default (next to the gateway's 4000), as in the committed supergraph's URLs. */
+export const DEFAULT_SUBGRAPH_PORT = 4001;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -83,6 +121,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth: { jwtSecret: e.CANOPY_JWT_SECRET, jwksUrl: e.CANOPY_JWKS_URL, issuer: e.CANOPY_JWT_ISSUER, audience: e.CANOPY_JWT_AUDIENCE, dataDir: e.CANOPY_DATA_DIR },
     maxBodyBytes: e.CANOPY_MAX_BODY_BYTES,
     readYourWritesTimeoutMs: e.CANOPY_READ_YOUR_WRITES_TIMEOUT_MS,
+    subgraphs: { workspaces: { url: e.CANOPY_SUBGRAPH_WORKSPACES_URL } },
+    mode: e.CANOPY_MODE,
+    devUser: e.CANOPY_DEV_USER,
+    limits: {
+      depth: e.CANOPY_MAX_DEPTH,
+      cost: e.CANOPY_MAX_COST,
+      aliases: e.CANOPY_MAX_ALIASES,
+      directives: e.CANOPY_MAX_DIRECTIVES,
+      tokens: e.CANOPY_MAX_TOKENS,
+      batch: e.CANOPY_MAX_BATCH,
+    },
+    rateLimit: { perMinute: e.CANOPY_RATE_LIMIT_PER_MINUTE, perSecond: e.CANOPY_RATE_LIMIT_PER_SECOND },
+    subscriptions: {
+      queueEvents: e.CANOPY_SUBSCRIPTION_QUEUE_EVENTS,
+      bufferBytes: e.CANOPY_SUBSCRIPTION_BUFFER_BYTES,
+      keepAliveMs: e.CANOPY_SUBSCRIPTION_KEEPALIVE_MS,
+      perConnection: e.CANOPY_SUBSCRIPTIONS_PER_CONNECTION,
+      maxMessageBytes: e.CANOPY_MAX_BODY_BYTES,
+    },
   };
 }
 

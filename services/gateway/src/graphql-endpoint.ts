@@ -1,48 +1,66 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApolloServer, HeaderMap, type GraphQLRequestContext } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerOptionsWithGateway, type GraphQLRequestContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
-import { randomUUID } from 'node:crypto';
-import { ErrorCode, isCanopyError } from '@canopy/schema';
-import type { ReadModelConsistency, WorkspaceReads, WorkspacesContext, WorkspacesService } from '@canopy/workspaces';
+import { ErrorCode, isCanopyError, type CanopyError } from '@canopy/schema';
 import type { Authenticator } from './auth/index.js';
+import type { GraphQLMetrics } from './observability/graphql-metrics.js';
+import { CORRELATION_HEADER, correlationIdOf, inRequestScope } from './observability/request-scope.js';
+import type { GraphQLSafety } from './safety/index.js';
+import type { CallerRequest, RequestContext } from './request-context.js';
 import { requestTarget } from './request-target.js';
+import { subscriptionsOverWebSocketOnly } from './subscriptions/http-refusal.js';
 
 export type GraphQLHandler = ((request: IncomingMessage, response: ServerResponse) => void) & { stop(): Promise<void> };
 
 /**
  * POST/GET /graphql through Apollo Server: the bearer token is checked
- * before anything runs, bodies over the limit are refused unread, and
- * every error leaves with a stable code from schema/ (never a stack trace).
+ * before anything runs, bodies over the limit are refused unread, the
+ * request limits and the caller's rate are checked (safety/), and every
+ * error leaves with a stable code from schema/ (a stack trace only in
+ * development mode).
  */
 export async function createGraphQLHandler(deps: {
-  schema: GraphQLSchema;
-  service: WorkspacesService;
-  readsFor(userId: string, readAfter?: bigint): WorkspaceReads;
-  consistency: ReadModelConsistency;
+  /** What executes operations: a schema served directly (a subgraph alone), or the gateway over the composed subgraphs. */
+  executable: { schema: GraphQLSchema } | { gateway: ApolloServerOptionsWithGateway<RequestContext>['gateway'] };
+  /** The context of an authenticated request. */
+  context(request: CallerRequest): RequestContext;
   authenticator: Authenticator;
   logger: Logger;
   maxBodyBytes: number;
+  /** Limits, rate limiting, and what production mode hides (safety/). */
+  safety: GraphQLSafety;
+  metrics?: GraphQLMetrics;
 }): Promise<GraphQLHandler> {
-  const server = new ApolloServer<WorkspacesContext>({
-    schema: deps.schema,
-    csrfPrevention: true,
-    includeStacktraceInErrorResponses: false,
-    formatError: (formatted, error) => formatError(formatted, error, deps.logger),
-    plugins: [mutationLogger(deps.logger)],
+  const server = new ApolloServer<RequestContext>({
+    ...deps.executable,
+    ...deps.safety.apolloOptions,
+    formatError: (formatted, error) => formatError(formatted, error, deps.logger, { stackTraces: deps.safety.stackTraces }),
+    plugins: [...deps.safety.apolloOptions.plugins, ...(deps.metrics ? [deps.metrics.plugin] : []), contextPerOperation(deps.context), mutationLogger(deps.logger), ApolloServerPluginInlineTraceDisabled(), subscriptionsOverWebSocketOnly()],
   });
   await server.start();
 
   const handler = (request: IncomingMessage, response: ServerResponse) => {
-    handle(request, response).catch((error: unknown) => {
-      deps.logger.error({ err: error }, 'graphql request failed');
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ errors: [{ message: 'Internal error', extensions: { code: ErrorCode.INTERNAL } }] }));
-    });
+    // Every log line of the request carries its correlation id (observability/request-scope.ts), and so does the response.
+    let correlationId: string;
+    try {
+      correlationId = correlationIdOf(request.headers[CORRELATION_HEADER]);
+    } catch (error) {
+      return refuse(response, 400, error as CanopyError, deps.metrics);
+    }
+    response.setHeader(CORRELATION_HEADER, correlationId);
+    inRequestScope(correlationId, () =>
+      handle(request, response, correlationId).catch((error: unknown) => {
+        deps.logger.error({ err: error }, 'graphql request failed');
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ errors: [{ message: 'Internal error', extensions: { code: ErrorCode.INTERNAL } }] }));
+      }),
+    );
   };
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function handle(request: IncomingMessage, response: ServerResponse, correlationId: string): Promise<void> {
     const body = await readBody(request, deps.maxBodyBytes);
     if (body === undefined) {
       response.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
@@ -64,17 +82,20 @@ export async function createGraphQLHandler(deps: {
         return;
       }
     }
+    const { search } = requestTarget(request.url);
+    const overLimit = deps.safety.requestLimitError(parsedBody, search);
+    if (overLimit) return refuse(response, 400, overLimit, deps.metrics);
     const result = await server.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: (request.method ?? 'GET').toUpperCase(), headers, search: requestTarget(request.url).search, body: parsedBody },
+      httpGraphQLRequest: { method: (request.method ?? 'GET').toUpperCase(), headers, search, body: parsedBody },
       context: async () => {
         const caller = await authenticate(deps.authenticator, request.headers.authorization);
-        return {
+        await deps.safety.admit(caller.userId, parsedBody);
+        return deps.context({
           caller,
-          commands: deps.service.commands,
-          reads: deps.readsFor(caller.userId, readAfter(headers.get(READ_AFTER))),
-          consistency: deps.consistency,
-          correlationId: headers.get('x-correlation-id') ?? randomUUID(),
-        };
+          correlationId,
+          readAfter: readAfter(headers.get(READ_AFTER)),
+          authorization: request.headers.authorization ?? '',
+        });
       },
     });
     const responseHeaders: Record<string, string> = {};
@@ -89,6 +110,13 @@ export async function createGraphQLHandler(deps: {
   }
 
   return Object.assign(handler, { stop: () => server.stop() });
+}
+
+/** Answers a request refused before Apollo Server sees it. */
+function refuse(response: ServerResponse, status: number, error: CanopyError, metrics: GraphQLMetrics | undefined): void {
+  metrics?.refused(error.code);
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify({ errors: [{ message: error.message, extensions: { ...error.details, code: error.code } }] }));
 }
 
 async function authenticate(authenticator: Authenticator, authorization: string | undefined): Promise<{ userId: string }> {
@@ -145,19 +173,46 @@ function readBody(request: IncomingMessage, limit: number): Promise<string | und
   });
 }
 
-/** CanopyErrors keep their code and details; Apollo's own codes pass; anything else is logged and masked as INTERNAL. */
-export function formatError(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+/**
+ * CanopyErrors keep their code and details, also from a subgraph (in
+ * process: the CanopyError itself; remote: the code and details it
+ * answered); Apollo's own codes pass; anything else is logged and masked as
+ * INTERNAL. What the gateway adds (`serviceName`) is internal and dropped.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown, logger: Logger, options: { stackTraces?: boolean } = {}): GraphQLFormattedError {
+  const original = canopyErrorIn(error) ?? unwrapResolverError(error);
   if (isCanopyError(original)) {
     return { message: original.message, ...(formatted.path ? { path: formatted.path } : {}), extensions: { ...original.details, code: original.code } };
   }
   const code = formatted.extensions?.['code'];
-  if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') {
-    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+  if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' && code !== 'DOWNSTREAM_SERVICE_ERROR') {
+    const { stacktrace: _stacktrace, serviceName: _serviceName, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, message: withoutEchoedValues(formatted.message.replace(/^Context creation failed: /, '')), extensions };
   }
+  const status = error instanceof GraphQLError ? (error.extensions['http'] as { status?: number } | undefined)?.status : undefined;
+  if (status !== undefined && status >= 400 && status < 500) {
+    // A request Apollo Server refused without a code (a persisted query's hash that does not match it, an unknown APQ version).
+    return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
+  }
   logger.error({ err: original }, 'unexpected error in a resolver');
-  return { message: 'Internal error; it was logged.', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: ErrorCode.INTERNAL } };
+  const stacktrace = options.stackTraces && original instanceof Error ? { stacktrace: original.stack?.split('\n') } : {};
+  return { message: 'Internal error; it was logged.', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: ErrorCode.INTERNAL, ...stacktrace } };
+}
+
+/** The CanopyError behind an error, through the GraphQLErrors that wrap it (a resolver's, and the gateway's around a subgraph's), each holding the next as originalError. */
+function canopyErrorIn(error: unknown): CanopyError | undefined {
+  let current = error;
+  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+    if (isCanopyError(current)) return current;
+    current = (current as GraphQLError).originalError;
+  }
+  return undefined;
+}
+
+/** The stable code an error leaves with (as formatError gives it). */
+function errorCode(error: GraphQLError): string {
+  const code = canopyErrorIn(error)?.code ?? error.extensions?.['code'];
+  return typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR' && code !== 'DOWNSTREAM_SERVICE_ERROR' ? code : ErrorCode.INTERNAL;
 }
 
 /**
@@ -169,13 +224,28 @@ function withoutEchoedValues(message: string): string {
 }
 
 /** One log line per mutation: who, which operation, how it ended. Never the variables: they may hold secret values. */
+/**
+ * The operations of a batch run concurrently on shallow copies of one
+ * context: each gets its own read loaders here, so that one operation's
+ * reads never batch with (nor wait for less than) another's writes.
+ */
+function contextPerOperation(contextFor: (request: CallerRequest) => RequestContext) {
+  return {
+    async requestDidStart({ contextValue, requestIsBatched }: GraphQLRequestContext<RequestContext>) {
+      if (!requestIsBatched) return;
+      const { caller, correlationId, readAfter, authorization } = contextValue;
+      Object.assign(contextValue, contextFor({ caller, correlationId, readAfter, authorization }));
+    },
+  };
+}
+
 function mutationLogger(logger: Logger) {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse(context: GraphQLRequestContext<WorkspacesContext>) {
+        async willSendResponse(context: GraphQLRequestContext<RequestContext>) {
           if (context.operation?.operation !== 'mutation') return;
-          const errors = context.errors?.map((e) => (isCanopyError(unwrapResolverError(e)) ? (unwrapResolverError(e) as { code: string }).code : 'INTERNAL'));
+          const errors = context.errors?.map(errorCode);
           logger.info({ user: context.contextValue.caller?.userId, operation: context.operationName, fields: context.operation.selectionSet.selections.length, errors }, 'mutation');
         },
       };

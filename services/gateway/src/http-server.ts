@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EventStore } from '@canopy/eventstore';
 import type { ProjectionHealth } from '@canopy/projections';
+import type { Asset } from './explorer/graphiql.js';
 import { requestTarget } from './request-target.js';
 
 /**
@@ -11,23 +12,40 @@ import { requestTarget } from './request-target.js';
  * its log; it lists each projector with its status, lag and error.
  */
 export function createHttpServer(deps: {
-  store: EventStore;
-  projections: { health(): Promise<ProjectionHealth[]> };
+  /** `/healthz`: the log and the projectors (`logHealth`) when the workspaces subgraph runs here, the remote subgraphs otherwise. */
+  health(): Promise<HealthAnswer>;
+  /** `/readyz`: 200 when this process can serve traffic, 503 with the reasons otherwise (observability/readiness.ts). */
+  readiness(): Promise<HealthAnswer>;
+  /** The explorer's files under /graphiql/ (development mode only). */
+  explorer?: { asset(path: string): Promise<Asset | undefined> };
   metrics: Registry;
   logger: Logger;
-  logDescription: string;
   graphql: (request: IncomingMessage, response: ServerResponse) => void;
 }): Server {
   return createServer((request, response) => {
     const { path } = requestTarget(request.url);
     if (path === '/graphql') return deps.graphql(request, response);
-    const send = (status: number, body: string, type = 'application/json') => {
-      response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+    const send = (status: number, body: string | Buffer, type = 'application/json', cache = 'no-store') => {
+      response.writeHead(status, { 'content-type': type, 'cache-control': cache, 'x-content-type-options': 'nosniff' });
       response.end(body);
     };
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, JSON.stringify({ error: 'method not allowed' }));
     if (path === '/healthz') {
-      health(deps).then(({ status, body }) => send(status, JSON.stringify(body)));
+      deps.health().then(({ status, body }) => send(status, JSON.stringify(body)));
+      return;
+    }
+    if (path === '/readyz') {
+      deps.readiness().then(({ status, body }) => send(status, JSON.stringify(body)));
+      return;
+    }
+    if (deps.explorer && path.startsWith('/graphiql/')) {
+      deps.explorer.asset(path).then(
+        (asset) => (asset ? send(200, asset.body, asset.contentType, 'public, max-age=3600') : send(404, JSON.stringify({ error: 'not found' }))),
+        (error: unknown) => {
+          deps.logger.error({ err: error, path }, 'could not read an explorer file');
+          send(500, JSON.stringify({ error: 'could not read the file' }));
+        },
+      );
       return;
     }
     if (path === '/metrics') {
@@ -37,15 +55,20 @@ export function createHttpServer(deps: {
       );
       return;
     }
-    send(404, JSON.stringify({ error: 'not found', routes: ['/graphql', '/healthz', '/metrics'] }));
+    send(404, JSON.stringify({ error: 'not found', routes: ['/graphql', '/healthz', '/readyz', '/metrics'] }));
   });
+}
+
+export interface HealthAnswer {
+  status: number;
+  body: unknown;
 }
 
 /**
  * `ok`, or `degraded` (still 200: the other read models serve) when a
  * projector stopped on a poison event; 503 when the log does not answer.
  */
-async function health(deps: { store: EventStore; projections: { health(): Promise<ProjectionHealth[]> }; logger: Logger; logDescription: string }) {
+export async function logHealth(deps: { store: EventStore; projections: { health(): Promise<ProjectionHealth[]> }; logger: Logger; logDescription: string }): Promise<HealthAnswer> {
   const projections = (await deps.projections.health()).map((p) => ({
     name: p.name,
     version: p.version,

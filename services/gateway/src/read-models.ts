@@ -16,6 +16,8 @@ export interface ReadModels {
    */
   readsFor(userId: string, readAfter?: bigint): WorkspaceReads;
   consistency: ReadModelConsistency;
+  /** Runs a query on the read models' database (readiness). */
+  ping(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,6 +64,9 @@ export async function startReadModels(config: Config, store: EventStore, registr
         const before = lastWrites.get(userId);
         if (position !== undefined && (before === undefined || position > before)) lastWrites.set(userId, position);
       },
+    },
+    async ping() {
+      await db.query('SELECT 1');
     },
     async stop() {
       await runner.stop();

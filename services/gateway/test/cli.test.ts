@@ -11,7 +11,7 @@ import { openReadModelDb } from '@canopy/projections';
 import { workspaceProjectors } from '@canopy/workspace-read-models';
 import { canopyEventRegistry } from '@canopy/schema';
 import { startWorkspacesService } from '@canopy/workspaces';
-import { createAuthenticator, resolveAuthConfig } from '../src/auth/index.js';
+import { createAuthenticator, mintToken, resolveAuthConfig } from '../src/auth/index.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -180,5 +180,61 @@ describe('canopy history', () => {
     const badTime = await run(['history', '--workspace', workspaceId, '--since', 'yesterday-ish'], { CANOPY_DATA_DIR: dataDir });
     expect(badTime.code).toBe(2);
     expect(badTime.stderr).toContain('--since must be an ISO 8601 time');
+  });
+});
+
+describe('canopy subgraph', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'canopy-subgraph-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the workspaces subgraph alone, authenticating callers with the same secret, until SIGTERM', async () => {
+    const secret = 'subgraph-test-secret-0123456789abcdef';
+    const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CANOPY_')));
+    const child = spawn(process.execPath, [cli, 'subgraph', 'workspaces', '--port', '0'], {
+      env: { ...base, CANOPY_DATA_DIR: dataDir, CANOPY_JWT_SECRET: secret },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      // pino's JSON lines on stdout: the listening one carries the URL.
+      const listening = await new Promise<{ url: string; serves: string }>((resolve, reject) => {
+        let output = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const line = output.split('\n').find((candidate) => candidate.includes('"canopy listening"'));
+          if (line) resolve(JSON.parse(line) as { url: string; serves: string });
+        });
+        void exited.then((code) => reject(new Error(`canopy subgraph exited with ${code} before listening: ${output}`)));
+      });
+      expect(listening.serves).toBe('the workspaces subgraph');
+      const { url } = listening;
+      const jwt = await mintToken({ secret: new TextEncoder().encode(secret), userId: 'ada', ttlSeconds: 600, issuer: 'canopy', audience: 'canopy', now: new Date() });
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` },
+        body: JSON.stringify({ query: '{ _service { sdl } organizations { id } }' }),
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { data: { _service: { sdl: string }; organizations: unknown[] } };
+      expect(body.data._service.sdl).toContain('@key(fields: "id")');
+      expect(body.data.organizations).toEqual([]);
+      const health = await fetch(`${url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(((await health.json()) as { projections: unknown[] }).projections).toHaveLength(workspaceProjectors.length);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 120_000);
+
+  it('refuses an unknown subgraph with exit code 2, naming the known ones', async () => {
+    const { code, stderr } = await run(['subgraph', 'billing'], { CANOPY_DATA_DIR: dataDir });
+    expect(code).toBe(2);
+    expect(stderr).toContain('subgraph needs a subgraph name: workspaces');
   });
 });

@@ -16,7 +16,52 @@ describe('configuration from the environment', () => {
       auth: { jwtSecret: undefined, jwksUrl: undefined, issuer: 'canopy', audience: 'canopy', dataDir: '.canopy/data' },
       maxBodyBytes: 1024 * 1024,
       readYourWritesTimeoutMs: 5000,
+      subgraphs: { workspaces: { url: undefined } },
+      mode: 'production',
+      devUser: 'dev@example.com',
+      limits: { depth: 10, cost: 50_000, aliases: 15, directives: 50, tokens: 1000, batch: 10 },
+      rateLimit: { perMinute: 1200, perSecond: 100 },
+      subscriptions: { queueEvents: 1000, bufferBytes: 4 * 1024 * 1024, keepAliveMs: 12_000, perConnection: 100, maxMessageBytes: 1024 * 1024 },
     });
+  });
+
+  it('takes the subscription limits from CANOPY_SUBSCRIPTION_* and refuses nonsense', () => {
+    const config = loadConfig({
+      CANOPY_SUBSCRIPTION_QUEUE_EVENTS: '50',
+      CANOPY_SUBSCRIPTION_BUFFER_BYTES: '100000',
+      CANOPY_SUBSCRIPTION_KEEPALIVE_MS: '0',
+      CANOPY_SUBSCRIPTIONS_PER_CONNECTION: '3',
+      CANOPY_MAX_BODY_BYTES: '4096',
+    });
+    expect(config.subscriptions).toEqual({ queueEvents: 50, bufferBytes: 100_000, keepAliveMs: 0, perConnection: 3, maxMessageBytes: 4096 });
+    expect(() => loadConfig({ CANOPY_SUBSCRIPTION_QUEUE_EVENTS: '0' })).toThrow(/CANOPY_SUBSCRIPTION_QUEUE_EVENTS/);
+    expect(() => loadConfig({ CANOPY_SUBSCRIPTIONS_PER_CONNECTION: 'many' })).toThrow(/CANOPY_SUBSCRIPTIONS_PER_CONNECTION/);
+  });
+
+  it('takes the mode, the limits and the rates from CANOPY_MODE, CANOPY_MAX_* and CANOPY_RATE_LIMIT_*', () => {
+    const config = loadConfig({
+      CANOPY_MODE: 'development',
+      CANOPY_DEV_USER: 'ada@example.com',
+      CANOPY_MAX_DEPTH: '4',
+      CANOPY_MAX_COST: '900',
+      CANOPY_MAX_ALIASES: '3',
+      CANOPY_MAX_DIRECTIVES: '2',
+      CANOPY_MAX_TOKENS: '200',
+      CANOPY_MAX_BATCH: '5',
+      CANOPY_RATE_LIMIT_PER_MINUTE: '0',
+      CANOPY_RATE_LIMIT_PER_SECOND: '7',
+    });
+    expect(config).toMatchObject({
+      mode: 'development',
+      devUser: 'ada@example.com',
+      limits: { depth: 4, cost: 900, aliases: 3, directives: 2, tokens: 200, batch: 5 },
+      rateLimit: { perMinute: 0, perSecond: 7 },
+    });
+  });
+
+  it('runs the workspaces subgraph in process unless CANOPY_SUBGRAPH_WORKSPACES_URL names where it answers', () => {
+    expect(loadConfig({ CANOPY_SUBGRAPH_WORKSPACES_URL: 'http://workspaces.internal:4001/graphql' }).subgraphs).toEqual({ workspaces: { url: 'http://workspaces.internal:4001/graphql' } });
+    expect(() => loadConfig({ CANOPY_SUBGRAPH_WORKSPACES_URL: 'workspaces:4001' })).toThrow(/CANOPY_SUBGRAPH_WORKSPACES_URL: must be the http\(s\):\/\/ URL/);
   });
 
   it('refuses development keys outside the embedded modes', () => {
@@ -51,6 +96,11 @@ describe('configuration from the environment', () => {
     [{ CANOPY_READ_YOUR_WRITES_TIMEOUT_MS: '-1' }, /CANOPY_READ_YOUR_WRITES_TIMEOUT_MS/],
     [{ CANOPY_POSTGRES_SCHEMA: 'a_schema_name_of_28_letters' + 'x' }, /CANOPY_POSTGRES_SCHEMA: must be a lower-case SQL identifier of at most 27 characters/],
     [{ CANOPY_READ_YOUR_WRITES_TIMEOUT_MS: '61000' }, /CANOPY_READ_YOUR_WRITES_TIMEOUT_MS/],
+    [{ CANOPY_MODE: 'staging' }, /CANOPY_MODE/],
+    [{ CANOPY_MAX_DEPTH: '0' }, /CANOPY_MAX_DEPTH/],
+    [{ CANOPY_MAX_BATCH: '101' }, /CANOPY_MAX_BATCH/],
+    [{ CANOPY_MAX_TOKENS: 'many' }, /CANOPY_MAX_TOKENS/],
+    [{ CANOPY_RATE_LIMIT_PER_SECOND: '0' }, /CANOPY_RATE_LIMIT_PER_SECOND/],
   ])('a wrong value %j stops the start with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

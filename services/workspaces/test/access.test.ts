@@ -4,12 +4,12 @@ import { can, type WorkspaceAction } from '../src/index.js';
 
 // PRODUCT.md's role table, written out: every role reads; members create
 // resources (clusters, namespaces); admins also govern (quotas, bindings,
-// image rules), manage secrets and members; owners also delete.
+// image rules), manage secrets, members and backups; owners also delete.
 const table: Record<WorkspaceRole, Record<WorkspaceAction, boolean>> = {
-  viewer: { read: true, readHistory: false, createResources: false, governWorkspace: false, manageSecrets: false, manageMembers: false, renameWorkspace: false, deleteWorkspace: false },
-  member: { read: true, readHistory: false, createResources: true, governWorkspace: false, manageSecrets: false, manageMembers: false, renameWorkspace: false, deleteWorkspace: false },
-  admin: { read: true, readHistory: true, createResources: true, governWorkspace: true, manageSecrets: true, manageMembers: true, renameWorkspace: true, deleteWorkspace: false },
-  owner: { read: true, readHistory: true, createResources: true, governWorkspace: true, manageSecrets: true, manageMembers: true, renameWorkspace: true, deleteWorkspace: true },
+  viewer: { read: true, readHistory: false, createResources: false, governWorkspace: false, manageSecrets: false, manageMembers: false, manageBackups: false, renameWorkspace: false, deleteWorkspace: false },
+  member: { read: true, readHistory: false, createResources: true, governWorkspace: false, manageSecrets: false, manageMembers: false, manageBackups: false, renameWorkspace: false, deleteWorkspace: false },
+  admin: { read: true, readHistory: true, createResources: true, governWorkspace: true, manageSecrets: true, manageMembers: true, manageBackups: true, renameWorkspace: true, deleteWorkspace: false },
+  owner: { read: true, readHistory: true, createResources: true, governWorkspace: true, manageSecrets: true, manageMembers: true, manageBackups: true, renameWorkspace: true, deleteWorkspace: true },
 };
 
 describe('the role matrix', () => {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { expect } from '@jest/globals';
 import { pino, type Level } from 'pino';
-import { openPgliteEventStore, type RecordedEvent } from '@canopy/eventstore';
+import { openPgliteEventStore, type EventStore, type RecordedEvent } from '@canopy/eventstore';
 import { openKeyStore } from '@canopy/keystore';
 import { openReadModelDb } from '@canopy/projections';
 import { mintToken } from '../../src/auth/index.js';
@@ -81,8 +81,9 @@ export class TestGateway {
     return new TestGateway(dataDir, options.dataDir === undefined, lines, running, level);
   }
 
+  /** The per-caller rate is off unless a test sets it (safety.test.ts does): suites like concurrency.test.ts send thousands of operations a minute as one user. */
   private static config(dataDir: string, env: Record<string, string> = {}) {
-    return loadConfig({ PORT: '0', HOST: '127.0.0.1', CANOPY_DATA_DIR: dataDir, CANOPY_JWT_SECRET: JWT_SECRET, CANOPY_LOG_LEVEL: 'info', ...env });
+    return loadConfig({ PORT: '0', HOST: '127.0.0.1', CANOPY_DATA_DIR: dataDir, CANOPY_JWT_SECRET: JWT_SECRET, CANOPY_LOG_LEVEL: 'info', CANOPY_RATE_LIMIT_PER_MINUTE: '0', ...env });
   }
 
   private static logger(lines: string[], level: Level) {
@@ -99,7 +100,8 @@ export class TestGateway {
     return this.running.url;
   }
 
-  get store() {
+  get store(): EventStore {
+    if (!this.running.store) throw new Error('this gateway routes to a remote workspaces subgraph: it has no log of its own');
     return this.running.store;
   }
 

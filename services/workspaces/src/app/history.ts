@@ -50,7 +50,8 @@ async function organizationOf(log: EventLog, workspaceId: string): Promise<strin
   return undefined;
 }
 
-function concerns(data: JsonValue, workspaceId: string): boolean {
+/** Whether an event's payload is about the workspace (on the organization stream: its creation, renames and deletion). */
+export function concerns(data: JsonValue, workspaceId: string): boolean {
   const fields = data as { workspaceId?: unknown; defaultWorkspace?: { workspaceId?: unknown } } | null;
   return fields?.workspaceId === workspaceId || fields?.defaultWorkspace?.workspaceId === workspaceId;
 }

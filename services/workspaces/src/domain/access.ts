@@ -4,9 +4,10 @@ import { CanopyError, ErrorCode, type WorkspaceRole } from '@canopy/schema';
 /**
  * `createResources`: clusters and namespaces. `governWorkspace`: budget,
  * quotas, role bindings and image restrictions, admin's because they
- * grant access or bound everyone's resources.
+ * grant access or bound everyone's resources. `manageBackups`: backup
+ * locations, schedules, backups and restores (a restore overwrites what runs).
  */
-export type WorkspaceAction = 'read' | 'readHistory' | 'createResources' | 'governWorkspace' | 'manageSecrets' | 'manageMembers' | 'renameWorkspace' | 'deleteWorkspace';
+export type WorkspaceAction = 'read' | 'readHistory' | 'createResources' | 'governWorkspace' | 'manageSecrets' | 'manageMembers' | 'manageBackups' | 'renameWorkspace' | 'deleteWorkspace';
 
 const RANK: Record<WorkspaceRole, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 
@@ -18,6 +19,7 @@ const LEAST_ROLE: Record<WorkspaceAction, WorkspaceRole> = {
   governWorkspace: 'admin',
   manageSecrets: 'admin',
   manageMembers: 'admin',
+  manageBackups: 'admin',
   renameWorkspace: 'admin',
   deleteWorkspace: 'owner',
 };

@@ -1,4 +1,5 @@
 import type { WorkspaceCommands } from '../app/commands.js';
+import type { LiveContext } from '../app/event-feed.js';
 import type { ReadModelConsistency, WorkspaceReads } from '../app/reads.js';
 
 /** What every resolver of this subgraph gets: the authenticated caller, the command side, and the read models for this caller. */
@@ -9,4 +10,6 @@ export interface WorkspacesContext {
   reads: WorkspaceReads;
   consistency: ReadModelConsistency;
   correlationId?: string;
+  /** Subscriptions only (served over graphql-ws): the live event feed and uncached reads. */
+  live?: LiveContext;
 }

@@ -83,7 +83,8 @@ export class HistoryResolver {
   }
 }
 
-async function authorizeWorkspaceHistory(reads: WorkspaceReads, workspaceId: string, userId: string): Promise<void> {
+/** Throws unless the caller may read the workspace's history: FORBIDDEN for a role below admin, NOT_FOUND for no tie at all. */
+export async function authorizeWorkspaceHistory(reads: WorkspaceReads, workspaceId: string, userId: string): Promise<void> {
   const [role, organizationId] = await Promise.all([reads.roleIn(workspaceId), reads.organizationOfWorkspace(workspaceId)]);
   if (can(role, 'readHistory')) return;
   if (organizationId !== undefined && (await ownsOrAudits(reads, organizationId, userId))) return;

@@ -2,9 +2,9 @@ import type { WorkspaceRole } from '@canopy/schema';
 import { can } from '../domain/access.js';
 import { formatCpu, formatMemory } from '../domain/quantity.js';
 import type { Limits } from '../domain/quotas.js';
-import type { ClusterConnectionRecord, OrganizationRecord, SubjectRecord, WorkspaceRecord } from '../app/reads.js';
+import type { ClusterConnectionRecord, OrganizationRecord, SubjectRecord, WorkspaceDetails, WorkspaceRecord } from '../app/reads.js';
 import { ClusterConnectionKind, OrganizationKindValue, SubjectKind, WorkspaceKindValue, WorkspaceRoleValue } from './enums.js';
-import type { ClusterConnection, Organization, Permissions, ResourceLimits, Subject, Workspace } from './types.js';
+import type { Cluster, ClusterConnection, Organization, Permissions, ResourceLimits, Subject, Workspace } from './types.js';
 
 /** A workspace as the caller sees it: the summary's fields, and the role the list fields are resolved for. */
 export function toWorkspace(record: WorkspaceRecord, role: WorkspaceRole): Workspace {
@@ -21,6 +21,10 @@ export function toWorkspace(record: WorkspaceRecord, role: WorkspaceRole): Works
     namespaceCount: record.namespaceCount,
     role: role as WorkspaceRoleValue,
   };
+}
+
+export function toCluster(workspaceId: string, cluster: WorkspaceDetails['clusters'][number]): Cluster {
+  return { id: cluster.id, workspaceId, name: cluster.name, connection: toConnection(cluster.connection) };
 }
 
 export function toConnection(connection: ClusterConnectionRecord): ClusterConnection {

@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
 import { ClusterConnectionKind, MembershipSource, OrganizationKindValue, RoleKind, SubjectKind, WorkspaceKindValue, WorkspaceRoleValue } from './enums.js';
 
 @ObjectType({ description: 'What the caller may do in a workspace: what the console shows or hides.' })
@@ -29,9 +29,12 @@ export class ClusterConnection {
   @Field(() => String, { nullable: true }) simulator!: string | null;
 }
 
+/** An entity: other subgraphs (cluster state, backups, cost) extend it; referenced by workspace and id, since access is decided per workspace. */
+@Directive('@key(fields: "workspaceId id")')
 @ObjectType()
 export class Cluster {
   @Field(() => ID) id!: string;
+  @Field(() => ID, { description: 'The workspace the cluster is attached to.' }) workspaceId!: string;
   @Field() name!: string;
   @Field(() => ClusterConnection) connection!: ClusterConnection;
 }
@@ -88,6 +91,8 @@ export class SecretMetadata {
   @Field(() => String, { nullable: true }) updatedAt!: string | null;
 }
 
+/** An entity: other subgraphs extend it by id. */
+@Directive('@key(fields: "id")')
 @ObjectType({ description: 'A workspace as the caller sees it; its lists come from the read models, batched across a page.' })
 export class Workspace {
   @Field(() => ID) id!: string;
@@ -104,6 +109,8 @@ export class Workspace {
   role!: WorkspaceRoleValue;
 }
 
+/** An entity: other subgraphs extend it by id. */
+@Directive('@key(fields: "id")')
 @ObjectType()
 export class Organization {
   @Field(() => ID) id!: string;

@@ -6,7 +6,7 @@ import type { WorkspaceReads } from '../app/reads.js';
 import { reflected } from './commanding.js';
 import type { WorkspacesContext } from './context.js';
 import { MembershipSource, RoleKind, WorkspaceRoleValue } from './enums.js';
-import { permissionsOf, toConnection, toLimits, toOrganization, toSubject, toWorkspace } from './mapping.js';
+import { permissionsOf, toCluster, toLimits, toOrganization, toSubject, toWorkspace } from './mapping.js';
 import {
   Cluster,
   ClusterRoleBinding,
@@ -39,7 +39,7 @@ export class WorkspaceFieldsResolver {
   @FieldResolver(() => [Cluster])
   async clusters(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<Cluster[]> {
     const { clusters } = await context.reads.details(workspace.id);
-    return clusters.map((cluster) => ({ id: cluster.id, name: cluster.name, connection: toConnection(cluster.connection) }));
+    return clusters.map((cluster) => toCluster(workspace.id, cluster));
   }
 
   @FieldResolver(() => [String])

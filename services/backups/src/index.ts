@@ -1,0 +1,17 @@
+export * from './domain/backup.js';
+export * from './domain/cron.js';
+export * from './domain/due.js';
+export * from './domain/duration.js';
+export * from './domain/locations.js';
+export * from './domain/naming.js';
+export * from './domain/options.js';
+export * from './domain/progress.js';
+export * from './domain/reports.js';
+export * from './domain/restore.js';
+export * from './domain/schedules.js';
+export { BackupCommands, SYSTEM_ACTOR, type BackupCommandsOptions, type ClusterHealthCheck, type WorkspaceLookup } from './app/commands.js';
+export { BackupsDirectory, type Folded } from './app/directory.js';
+export { everyClusterHealthy, startBackupsService, type BackupsService, type BackupsServiceOptions } from './app/service.js';
+export * from './app/streams.js';
+export { backupsProjector } from './read-model/projector.js';
+export * from './read-model/queries.js';

@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { EventLog, openEventStore, type EventStore } from '@canopy/eventstore';
+import { loadOrCreateDevMasterKey, openKeyStore, parseMasterKey } from '@canopy/keystore';
+import type { ProjectionRunner } from '@canopy/projections';
+import { canopyEventRegistry } from '@canopy/schema';
+import { startWorkspacesService, type WorkspacesContext } from '@canopy/workspaces';
+import type { Config } from './config.js';
+import { logHealth, type HealthAnswer } from './http-server.js';
+import { createMetrics } from './metrics.js';
+import { checkReadiness } from './observability/readiness.js';
+import { startReadModels } from './read-models.js';
+import type { CallerRequest } from './request-context.js';
+
+export const DEV_MASTER_KEY_FILE = 'dev-master-key';
+
+/** What the workspaces subgraph's resolvers run on: the log, the key store, the read models and the command side, open in this process. */
+export interface WorkspacesBackend {
+  store: EventStore;
+  projections: ProjectionRunner;
+  metrics: Registry;
+  /** The resolvers' context for one request: fresh read loaders, waiting for the caller's last write. */
+  contextFor(request: CallerRequest): CallerRequest & WorkspacesContext;
+  /** `/healthz`: the log answers, and how each projector is doing. */
+  health(): Promise<HealthAnswer>;
+  /** `/readyz`: the log and the read models' database answer, and the projectors are live. */
+  readiness(): Promise<HealthAnswer>;
+  close(): Promise<void>;
+}
+
+/** Opens the log and the key store, projects the read models, and folds the workspaces. */
+export async function openWorkspacesBackend(config: Config, logger: Logger): Promise<WorkspacesBackend> {
+  const masterKey = await resolveMasterKey(config, logger);
+  const log = await openEventStore(config.eventStore);
+  logger.info({ store: log.description }, 'event log open');
+  const keys = await openKeyStore(config.keyStore, masterKey);
+  logger.info({ keys: keys.description }, 'key store open');
+  const metrics = createMetrics(log.store);
+  const readModels = await startReadModels(config, log.store, metrics, logger);
+  const eventLog = new EventLog(log.store, canopyEventRegistry());
+  const service = await startWorkspacesService({ log: eventLog, keys: keys.keys, onError: (error) => logger.error({ err: error }, 'the directory feed stopped') });
+  return {
+    store: log.store,
+    projections: readModels.runner,
+    metrics,
+    contextFor: (request) => ({
+      caller: request.caller,
+      correlationId: request.correlationId,
+      readAfter: request.readAfter,
+      authorization: request.authorization,
+      commands: service.commands,
+      reads: readModels.readsFor(request.caller.userId, request.readAfter),
+      consistency: readModels.consistency,
+    }),
+    health: () => logHealth({ store: log.store, projections: readModels.runner, logger, logDescription: log.description }),
+    readiness: () => checkReadiness({ log: log.store, readStore: readModels, projections: readModels.runner, logger }),
+    async close() {
+      await readModels.stop();
+      await service.close();
+      await keys.close();
+      await log.close();
+    },
+  };
+}
+
+async function resolveMasterKey(config: Config, logger: Logger): Promise<Buffer> {
+  if (config.masterKey !== undefined) return parseMasterKey(config.masterKey);
+  const file = join(config.dataDir, DEV_MASTER_KEY_FILE);
+  const { key, created } = await loadOrCreateDevMasterKey(file);
+  logger.warn(
+    { devMasterKeyFile: file, created },
+    'SECRETS ARE ENCRYPTED WITH A DEVELOPMENT MASTER KEY kept next to the data: whoever can read the data directory can read every secret. ' +
+      'Set CANOPY_MASTER_KEY (32 random bytes, base64: openssl rand -base64 32) for any shared or production deployment.',
+  );
+  return key;
+}
