@@ -2,7 +2,8 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EventStore } from '@canopy/eventstore';
-import { openReadModelDb, ProjectionRunner } from '@canopy/projections';
+import { Counter } from 'prom-client';
+import { openReadModelDb, ProjectionRunner, type ReadModelTx } from '@canopy/projections';
 import { workspaceProjectors, workspaceReads } from '@canopy/workspace-read-models';
 import type { ReadModelConsistency, WorkspaceReads } from '@canopy/workspaces';
 import type { Config } from './config.js';
@@ -36,7 +37,7 @@ export async function startReadModels(config: Config, store: EventStore, registr
     await db.close();
     throw error;
   }
-  const source = { db, schemaOf: (name: string) => runner.activeSchema(name) };
+  const source = { db: countingStatements(db, registry), schemaOf: (name: string) => runner.activeSchema(name) };
   const timeoutMs = config.readYourWritesTimeoutMs;
   const waitFor = async (position: bigint) => {
     const reached = await runner.waitFor('all', position, timeoutMs);
@@ -71,6 +72,25 @@ export async function startReadModels(config: Config, store: EventStore, registr
     async stop() {
       await runner.stop();
       await db.close();
+    },
+  };
+}
+
+/**
+ * The database as queries see it, counting their statements: what the
+ * DataLoaders batch shows in `canopy_read_model_query_statements_total`
+ * (a page of N workspaces should cost a few statements, not N).
+ */
+function countingStatements(db: ReadModelTx, registry: Registry): ReadModelTx {
+  const statements = new Counter({ name: 'canopy_read_model_query_statements_total', help: 'SQL statements that queries sent to the read models.', registers: [registry] });
+  return {
+    query(sql, params) {
+      statements.inc();
+      return db.query(sql, params);
+    },
+    exec(script) {
+      statements.inc();
+      return db.exec(script);
     },
   };
 }
