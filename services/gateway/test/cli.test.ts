@@ -217,12 +217,12 @@ describe('canopy subgraph', () => {
       const response = await fetch(`${url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` },
-        body: JSON.stringify({ query: '{ _service { sdl } organizations { id } }' }),
+        body: JSON.stringify({ query: '{ _service { sdl } organizations { nodes { id } } }' }),
       });
       expect(response.status).toBe(200);
-      const body = (await response.json()) as { data: { _service: { sdl: string }; organizations: unknown[] } };
+      const body = (await response.json()) as { data: { _service: { sdl: string }; organizations: { nodes: unknown[] } } };
       expect(body.data._service.sdl).toContain('@key(fields: "id")');
-      expect(body.data.organizations).toEqual([]);
+      expect(body.data.organizations.nodes).toEqual([]);
       const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(200);
       expect(((await health.json()) as { projections: unknown[] }).projections).toHaveLength(workspaceProjectors.length);

@@ -168,7 +168,7 @@ export class TestGateway {
     } catch {
       throw new Error(`/graphql answered ${response.status} with a body that is not JSON: ${text.slice(0, 500)}`);
     }
-    return { status: response.status, headers: response.headers, body };
+    return { status: response.status, headers: response.headers, body: withListsOfNodes(body) };
   }
 
   /** Runs an operation that must succeed; returns its data (fails the test with the errors otherwise). */
@@ -301,6 +301,20 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/**
+ * Every list of the API is a Relay connection. Where an operation selects
+ * only a connection's `nodes`, the suite reads the nodes as a plain list
+ * (`workspace.members[0]`); the paging itself is tested with `edges` and
+ * `pageInfo` selected (connections.test.ts), which this leaves alone.
+ */
+function withListsOfNodes<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withListsOfNodes) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  if (entries.length === 1 && entries[0]![0] === 'nodes' && Array.isArray(entries[0]![1])) return withListsOfNodes(entries[0]![1]) as T;
+  return Object.fromEntries(entries.map(([key, inner]) => [key, withListsOfNodes(inner)])) as T;
+}
+
 /** A name nobody else in the suite uses (organizations, users). */
 export function unique(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -310,15 +324,15 @@ export function unique(prefix: string): string {
 
 export const WORKSPACE_FIELDS = `
   id organizationId name kind stage description version memberCount clusterCount namespaceCount
-  members { userId role source }
-  clusters { id name connection { kind kubeconfigPath kubeconfigContext simulator } }
-  namespaces
+  members { nodes { userId role source } }
+  clusters { nodes { id name connection { kind kubeconfigPath kubeconfigContext simulator } } }
+  namespaces { nodes }
   budget { cpu memory }
-  quotas { namespace clusterId cpu memory }
-  roleBindings { name namespaces roleKind roleName subjects { kind name namespace } }
-  clusterRoleBindings { name clusterRole subjects { kind name namespace } }
-  restrictedImages { namespace image }
-  secrets { name version keys updatedBy updatedAt }
+  quotas { nodes { namespace clusterId cpu memory } }
+  roleBindings { nodes { name namespaces roleKind roleName subjects { kind name namespace } } }
+  clusterRoleBindings { nodes { name clusterRole subjects { kind name namespace } } }
+  restrictedImages { nodes { namespace image } }
+  secrets { nodes { name version keys updatedBy updatedAt } }
   myPermissions { role canRead canCreateResources canGovern canManageSecrets canManageMembers canRename canDelete }
 `;
 
@@ -329,7 +343,7 @@ const CHANGE = `workspaceId version changed replayed clusterId position consiste
 export const Q = {
   createOrganization: `mutation CreateOrganization($name: String!, $kind: OrganizationKind!, $key: String) {
     createOrganization(name: $name, kind: $kind, idempotencyKey: $key) {
-      organizationId version changed replayed organization { id name kind version owners workspaces { id name kind version } }
+      organizationId version changed replayed organization { id name kind version owners workspaces { nodes { id name kind version } } }
     }
   }`,
   addOrganizationOwner: `mutation AddOrganizationOwner($organizationId: ID!, $userId: String!, $key: String) {
@@ -402,12 +416,12 @@ export const Q = {
     deleteSecret(workspaceId: $workspaceId, expectedVersion: $expectedVersion, name: $name, idempotencyKey: $key) { ${CHANGE} }
   }`,
   workspace: `query Workspace($id: ID!) { workspace(id: $id) { ${WORKSPACE_FIELDS} } }`,
-  workspaces: `query Workspaces($organizationId: ID) { workspaces(organizationId: $organizationId) { ${WORKSPACE_FIELDS} } }`,
+  workspaces: `query Workspaces($organizationId: ID) { workspaces(organizationId: $organizationId) { nodes { ${WORKSPACE_FIELDS} } } }`,
   myPermissions: `query MyPermissions($workspaceId: ID!) {
     myPermissions(workspaceId: $workspaceId) { role canRead canCreateResources canGovern canManageSecrets canManageMembers canRename canDelete }
   }`,
-  organizations: `query Organizations { organizations { id name kind version owners workspaces { id name kind } } }`,
-  organization: `query Organization($id: ID!) { organization(id: $id) { id name kind version owners workspaces { id name kind } } }`,
+  organizations: `query Organizations { organizations { nodes { id name kind version owners workspaces { nodes { id name kind } } } } }`,
+  organization: `query Organization($id: ID!) { organization(id: $id) { id name kind version owners workspaces { nodes { id name kind } } } }`,
   addOrganizationAuditor: `mutation AddOrganizationAuditor($organizationId: ID!, $userId: String!, $key: String) {
     addOrganizationAuditor(organizationId: $organizationId, userId: $userId, idempotencyKey: $key) { organizationId version changed replayed consistent organization { id } }
   }`,

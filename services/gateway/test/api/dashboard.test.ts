@@ -9,12 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createProject, createTeam, Q, TestGateway, type TeamSetup } from './client.js';
 
 const DASHBOARD = `query Dashboard($organizationId: ID) {
-  workspaces(organizationId: $organizationId) {
-    id name kind memberCount clusterCount namespaceCount
-    members { userId role source }
-    budget { cpu memory }
-    quotas { namespace clusterId cpu memory }
-    myPermissions { role canGovern }
+  workspaces(organizationId: $organizationId, first: 100) {
+    nodes {
+      id name kind memberCount clusterCount namespaceCount
+      members { nodes { userId role source } }
+      budget { cpu memory }
+      quotas { nodes { namespace clusterId cpu memory } }
+      myPermissions { role canGovern }
+    }
   }
 }`;
 

@@ -15,14 +15,16 @@ import { createProject, createTeam, JWT_SECRET, Q, token, TestGateway, unique, t
  */
 
 const DASHBOARD = `query Dashboard($organizationId: ID!, $workspaceId: ID!) {
-  organizations { id name kind version owners workspaces { id name kind version } }
+  organizations { nodes { id name kind version owners workspaces { nodes { id name kind version } } } }
   workspaces(organizationId: $organizationId) {
-    id name kind stage version memberCount clusterCount namespaceCount
-    members { userId role source }
-    clusters { id workspaceId name connection { kind simulator } }
-    namespaces
-    budget { cpu memory }
-    myPermissions { role canGovern canDelete }
+    nodes {
+      id name kind stage version memberCount clusterCount namespaceCount
+      members { nodes { userId role source } }
+      clusters { nodes { id workspaceId name connection { kind simulator } } }
+      namespaces { nodes }
+      budget { cpu memory }
+      myPermissions { role canGovern canDelete }
+    }
   }
   workspaceHistory(workspaceId: $workspaceId, first: 20) { edges { node { position type actor correlationId recordedAt data } } pageInfo { hasNextPage endCursor } }
 }`;
@@ -30,7 +32,7 @@ const DASHBOARD = `query Dashboard($organizationId: ID!, $workspaceId: ID!) {
 const ENTITIES = `query ($representations: [_Any!]!) {
   _entities(representations: $representations) {
     __typename
-    ... on Workspace { id name members { userId role } }
+    ... on Workspace { id name members { nodes { userId role } } }
     ... on Organization { id name owners }
     ... on Cluster { id workspaceId name }
   }
@@ -179,7 +181,7 @@ describe('federation: the composed gateway, in process and over HTTP', () => {
       expect(body.errors).toBeUndefined();
       const [ws, organization, cluster] = body.data._entities;
       expect(ws).toMatchObject({ __typename: 'Workspace', id: workspaceId });
-      expect(ws.members.map((m: { userId: string }) => m.userId)).toContain(viewer);
+      expect(ws.members.nodes.map((m: { userId: string }) => m.userId)).toContain(viewer);
       expect(organization).toMatchObject({ __typename: 'Organization', id: team.organizationId, owners: [team.owner] });
       expect(cluster).toEqual({ __typename: 'Cluster', id: clusterId, workspaceId, name: 'sim' });
     });

@@ -13,9 +13,9 @@ const ADD_NAMESPACE = `mutation ($workspaceId: ID!, $expectedVersion: Int!, $nam
   addNamespace(workspaceId: $workspaceId, expectedVersion: $expectedVersion, namespace: $namespace) { version position }
 }`;
 const ADD_NAMESPACE_CONSISTENT = `mutation ($workspaceId: ID!, $expectedVersion: Int!, $namespace: String!) {
-  addNamespace(workspaceId: $workspaceId, expectedVersion: $expectedVersion, namespace: $namespace) { version position consistent workspace { namespaces } }
+  addNamespace(workspaceId: $workspaceId, expectedVersion: $expectedVersion, namespace: $namespace) { version position consistent workspace { namespaces { nodes } } }
 }`;
-const NAMESPACES = `query ($id: ID!) { workspace(id: $id) { version namespaces } }`;
+const NAMESPACES = `query ($id: ID!) { workspace(id: $id) { version namespaces { nodes } } }`;
 
 interface ProjectorHealth {
   name: string;

@@ -51,7 +51,7 @@ describe('production mode (the default)', () => {
   describe('limits at their defaults', () => {
     /** An operation whose fragments spread into one another `spreads` times (each spread nests one level, as a field does). */
     const nestedFragments = (spreads: number) =>
-      [`query Nested { ...F0 }`, ...Array.from({ length: spreads }, (_, i) => (i === spreads - 1 ? `fragment F${i} on Query { organizations { id } }` : `fragment F${i} on Query { ...F${i + 1} }`))].join('\n');
+      [`query Nested { ...F0 }`, ...Array.from({ length: spreads }, (_, i) => (i === spreads - 1 ? `fragment F${i} on Query { organizations { nodes { id } } }` : `fragment F${i} on Query { ...F${i + 1} }`))].join('\n');
 
     it('refuses an operation nested deeper than 10 with QUERY_TOO_DEEP, and answers one within it', async () => {
       const error = expectRefused(await post(gateway, team.owner, { query: nestedFragments(8) }), 400, 'QUERY_TOO_DEEP');
@@ -59,7 +59,7 @@ describe('production mode (the default)', () => {
       expect(error.message).toMatch(/depth limit of 10 exceeded.*CANOPY_MAX_DEPTH/);
       const within = await post(gateway, team.owner, { query: nestedFragments(3) });
       expect(within.body.errors).toBeUndefined();
-      expect(within.body.data.organizations).toEqual(expect.arrayContaining([{ id: team.organizationId }]));
+      expect(within.body.data.organizations.nodes).toEqual(expect.arrayContaining([{ id: team.organizationId }]));
     });
 
     it('refuses two full history pages of 500 in one operation with QUERY_TOO_COMPLEX, and answers one page', async () => {
@@ -74,20 +74,20 @@ describe('production mode (the default)', () => {
     });
 
     it('refuses 16 aliases with TOO_MANY_ALIASES, and answers 15', async () => {
-      const aliased = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: organizations { id }`).join(' ')} }`;
+      const aliased = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: organizations { nodes { id } }`).join(' ')} }`;
       expect(expectRefused(await post(gateway, team.owner, { query: aliased(16) }), 400, 'TOO_MANY_ALIASES').extensions).toEqual({ code: 'TOO_MANY_ALIASES', limit: 15 });
-      expect((await post(gateway, team.owner, { query: aliased(15) })).body.data.a14).toEqual(expect.arrayContaining([{ id: team.organizationId }]));
+      expect((await post(gateway, team.owner, { query: aliased(15) })).body.data.a14.nodes).toEqual(expect.arrayContaining([{ id: team.organizationId }]));
     });
 
     it('refuses 51 directives with TOO_MANY_DIRECTIVES, and answers 50', async () => {
-      const directed = (n: number) => `{ organizations { ${'id @include(if: true) '.repeat(n)} } }`;
+      const directed = (n: number) => `{ organizations { nodes { ${'id @include(if: true) '.repeat(n)} } } }`;
       expect(expectRefused(await post(gateway, team.owner, { query: directed(51) }), 400, 'TOO_MANY_DIRECTIVES').extensions).toEqual({ code: 'TOO_MANY_DIRECTIVES', limit: 50 });
       expect((await post(gateway, team.owner, { query: directed(50) })).body.errors).toBeUndefined();
     });
 
     it('refuses a document of more than 1,000 tokens with TOO_MANY_TOKENS before parsing or authenticating it', async () => {
-      // `{ organizations {` + n × `id` + `} }`: n + 5 tokens.
-      const document = (n: number) => `{ organizations { ${'id '.repeat(n)} } }`;
+      // `{ organizations { nodes {` + n × `id` + `} } }`: n + 8 tokens.
+      const document = (n: number) => `{ organizations { nodes { ${'id '.repeat(n)} } } }`;
       const refused = await post(gateway, null, { query: document(996) });
       expect(expectRefused(refused, 400, 'TOO_MANY_TOKENS').extensions).toEqual({ code: 'TOO_MANY_TOKENS', limit: 1000 });
       // The same document in a GET request.
@@ -120,7 +120,7 @@ describe('production mode (the default)', () => {
       const textPlain = await gateway.expectLogUnchanged(() => fetch(`${gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization }, body: mutation }));
       expect(textPlain.status).toBe(400);
       expect(await textPlain.text()).toMatch(/Cross-Site Request Forgery/);
-      const query = encodeURIComponent('{ organizations { id } }');
+      const query = encodeURIComponent('{ organizations { nodes { id } } }');
       const simpleGet = await fetch(`${gateway.url}/graphql?query=${query}`, { headers: { authorization } });
       expect(simpleGet.status).toBe(400);
       const preflighted = await fetch(`${gateway.url}/graphql?query=${query}`, { headers: { authorization, 'apollo-require-preflight': 'true' } });
@@ -130,7 +130,7 @@ describe('production mode (the default)', () => {
 
   describe('automatic persisted queries', () => {
     it('answers a hash it does not know with PERSISTED_QUERY_NOT_FOUND, registers it with the query, then runs the hash alone (POST and GET)', async () => {
-      const query = `query Persisted { organizations { id name } }`;
+      const query = `query Persisted { organizations { nodes { id name } } }`;
       const extensions = { persistedQuery: { version: 1, sha256Hash: sha256(query) } };
       const unknown = await post(gateway, team.owner, { extensions });
       expect(unknown.status).toBe(200);
@@ -140,7 +140,7 @@ describe('production mode (the default)', () => {
       expect(registered.body.errors).toBeUndefined();
       const hashOnly = await post(gateway, team.owner, { extensions });
       expect(hashOnly.body).toEqual(registered.body);
-      expect(hashOnly.body.data.organizations).toEqual(expect.arrayContaining([expect.objectContaining({ id: team.organizationId })]));
+      expect(hashOnly.body.data.organizations.nodes).toEqual(expect.arrayContaining([expect.objectContaining({ id: team.organizationId })]));
 
       const get = await fetch(`${gateway.url}/graphql?extensions=${encodeURIComponent(JSON.stringify(extensions))}`, {
         headers: { authorization: (await gateway.authorization(team.owner))!, 'apollo-require-preflight': 'true' },
@@ -149,7 +149,7 @@ describe('production mode (the default)', () => {
     });
 
     it('refuses a query whose hash does not match it, registering nothing', async () => {
-      const extensions = { persistedQuery: { version: 1, sha256Hash: sha256('{ organizations { id } }') } };
+      const extensions = { persistedQuery: { version: 1, sha256Hash: sha256('{ organizations { nodes { id } } }') } };
       const mismatched = await post(gateway, team.owner, { query: '{ __typename }', extensions });
       expect(mismatched.status).toBe(400);
       expect(mismatched.body.errors).toEqual([{ message: 'provided sha does not match query', extensions: { code: 'BAD_REQUEST' } }]);

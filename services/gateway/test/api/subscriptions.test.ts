@@ -350,7 +350,7 @@ describe('authentication', () => {
 describe('routing', () => {
   it('answers queries and mutations over the socket with an error pointing to POST /graphql', async () => {
     const client = await connect(admin);
-    const stream = client.subscribe('{ organizations { id } }');
+    const stream = client.subscribe('{ organizations { nodes { id } } }');
     await stream.ended();
     expect(stream.errorCodes).toEqual(['BAD_USER_INPUT']);
     expect(JSON.stringify(stream.error)).toContain('POST /graphql');

@@ -32,7 +32,7 @@ export interface Connection<T> {
  * A Relay connection type for `Node`: `edges { cursor node }`, `nodes`,
  * `pageInfo` and `totalCount`, named `<name>Connection` and `<name>Edge`.
  */
-export function connectionType<T extends object>(name: string, Node: ClassType<T>): ClassType<Connection<T>> {
+export function connectionType<T>(name: string, Node: ClassType<T & object> | StringConstructor): ClassType<Connection<T>> {
   @ObjectType(`${name}Edge`)
   class EdgeType {
     @Field({ description: 'Opaque; pass it as `after` to continue after this one.' }) cursor!: string;

@@ -5,6 +5,7 @@ import type { JsonValue } from '@canopy/eventstore';
 import { can, workspaceNotFound } from '../domain/access.js';
 import type { HistoryPage, HistoryQuery, WorkspaceReads } from '../app/reads.js';
 import type { WorkspacesContext } from './context.js';
+import { PageInfo } from './connections.js';
 
 const MAX_PAGE = 500;
 
@@ -26,12 +27,6 @@ export class HistoryEntry {
 export class HistoryEdge {
   @Field() cursor!: string;
   @Field(() => HistoryEntry) node!: HistoryEntry;
-}
-
-@ObjectType()
-export class PageInfo {
-  @Field() hasNextPage!: boolean;
-  @Field(() => String, { nullable: true }) endCursor!: string | null;
 }
 
 @ObjectType({ description: 'A page of history, oldest first unless newestFirst.' })

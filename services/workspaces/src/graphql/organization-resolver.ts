@@ -1,5 +1,7 @@
 import { CanopyError, ErrorCode } from '@canopy/schema';
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { PageArgs, pageSize, paginate, type Connection } from './connections.js';
+import { keys, OrganizationConnection, WorkspaceConnection } from './list-types.js';
 import type { CommandResult } from '../app/commands.js';
 import { answer, commandContext, IdempotencyKey } from './commanding.js';
 import type { WorkspacesContext } from './context.js';
@@ -9,9 +11,10 @@ import { Organization, OrganizationChange, Workspace, WorkspaceChange } from './
 
 @Resolver(() => Organization)
 export class OrganizationResolver {
-  @Query(() => [Organization], { description: 'The organizations the caller owns, audits, or holds a role in.' })
-  async organizations(@Ctx() context: WorkspacesContext): Promise<Organization[]> {
-    return (await context.reads.organizations()).map(toOrganization);
+  @Query(() => OrganizationConnection, { description: 'The organizations the caller owns, audits, or holds a role in; by name.' })
+  async organizations(@Args(() => PageArgs) page: PageArgs, @Ctx() context: WorkspacesContext): Promise<Connection<Organization>> {
+    pageSize(page.first);
+    return paginate((await context.reads.organizations()).map(toOrganization), page, keys.organization);
   }
 
   @Query(() => Organization)
@@ -21,9 +24,10 @@ export class OrganizationResolver {
     return toOrganization(organization);
   }
 
-  @FieldResolver(() => [Workspace], { description: "The organization's workspaces the caller holds a role in." })
-  async workspaces(@Root() organization: Organization, @Ctx() context: WorkspacesContext): Promise<Workspace[]> {
-    return (await context.reads.workspacesOf(organization.id)).map((record) => toWorkspace(record, record.role));
+  @FieldResolver(() => WorkspaceConnection, { description: "The organization's workspaces the caller holds a role in; by name." })
+  async workspaces(@Root() organization: Organization, @Args(() => PageArgs) page: PageArgs, @Ctx() context: WorkspacesContext): Promise<Connection<Workspace>> {
+    pageSize(page.first);
+    return paginate((await context.reads.workspacesOf(organization.id)).map((record) => toWorkspace(record, record.role)), page, keys.workspace);
   }
 
   @Mutation(() => OrganizationChange, { description: 'Creates an organization, owned by the caller, with its default workspace.' })

@@ -1,5 +1,7 @@
 import type { WorkspaceRole } from '@canopy/schema';
-import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
+import { PageArgs, paginate, type Connection } from './connections.js';
+import { AttachedClusterConnection, ClusterRoleBindingConnection, ImageRestrictionConnection, keys, MemberConnection, NamespaceConnection, NamespaceQuotaConnection, RoleBindingConnection, SecretMetadataConnection } from './list-types.js';
 import { workspaceNotFound } from '../domain/access.js';
 import { formatCpu, formatMemory } from '../domain/quantity.js';
 import type { WorkspaceReads } from '../app/reads.js';
@@ -30,21 +32,21 @@ import {
  */
 @Resolver(() => Workspace)
 export class WorkspaceFieldsResolver {
-  @FieldResolver(() => [Member], { description: "Explicit members, and the organization's owners, who own every workspace." })
-  async members(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<Member[]> {
+  @FieldResolver(() => MemberConnection, { description: "Explicit members, and the organization's owners, who own every workspace; by user id." })
+  async members(@Root() workspace: Workspace, @Args(() => PageArgs) page: PageArgs, @Ctx() context: WorkspacesContext): Promise<Connection<Member>> {
     const members = await context.reads.members(workspace.id);
-    return members.map((member) => ({ userId: member.userId, role: member.role as WorkspaceRoleValue, source: member.source as MembershipSource }));
+    return paginate(members.map((member) => ({ userId: member.userId, role: member.role as WorkspaceRoleValue, source: member.source as MembershipSource })), page, keys.member);
   }
 
-  @FieldResolver(() => [Cluster])
-  async clusters(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<Cluster[]> {
+  @FieldResolver(() => AttachedClusterConnection, { description: 'By name.' })
+  async clusters(@Root() workspace: Workspace, @Args(() => PageArgs) page: PageArgs, @Ctx() context: WorkspacesContext): Promise<Connection<Cluster>> {
     const { clusters } = await context.reads.details(workspace.id);
-    return clusters.map((cluster) => toCluster(workspace.id, cluster));
+    return paginate(clusters.map((cluster) => toCluster(workspace.id, cluster)), page, keys.cluster);
   }
 
-  @FieldResolver(() => [String])
-  async namespaces(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<string[]> {
-    return (await context.reads.details(workspace.id)).namespaces;
+  @FieldResolver(() => NamespaceConnection, { description: 'By name.' })
+  async namespaces(@Root() workspace: Workspace, @Args(() => PageArgs) page: PageArgs, @Ctx() context: WorkspacesContext): Promise<Connection<string>> {
+    return paginate((await context.reads.details(workspace.id)).namespaces, page, keys.namespace);
   }
 
   @FieldResolver(() => ResourceLimits, { description: 'The most the quotas over namespaces × clusters may add up to.' })
@@ -52,39 +54,52 @@ export class WorkspaceFieldsResolver {
     return toLimits((await context.reads.quotaSettings(workspace.id)).budget);
   }
 
-  @FieldResolver(() => [NamespaceQuota])
-  async quotas(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<NamespaceQuota[]> {
+  @FieldResolver(() => NamespaceQuotaConnection, { description: 'By namespace, the every-cluster quota before its per-cluster overrides.' })
+  async quotas(@Root() workspace: Workspace, @Args(() => PageArgs) page: PageArgs, @Ctx() context: WorkspacesContext): Promise<Connection<NamespaceQuota>> {
     const { quotas } = await context.reads.quotaSettings(workspace.id);
-    return quotas.map((quota) => ({ namespace: quota.namespace, clusterId: quota.clusterId, cpu: formatCpu(quota.cpu), memory: formatMemory(quota.memory) }));
+    return paginate(
+      quotas.map((quota) => ({ namespace: quota.namespace, clusterId: quota.clusterId, cpu: formatCpu(quota.cpu), memory: formatMemory(quota.memory) })),
+      page,
+      keys.quota,
+    );
   }
 
-  @FieldResolver(() => [RoleBinding])
-  async roleBindings(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<RoleBinding[]> {
+  @FieldResolver(() => RoleBindingConnection, { description: 'By name.' })
+  async roleBindings(@Root() workspace: Workspace, @Args(() => PageArgs) page: PageArgs, @Ctx() context: WorkspacesContext): Promise<Connection<RoleBinding>> {
     const { roleBindings } = await context.reads.details(workspace.id);
-    return roleBindings.map((binding) => ({
+    const items = roleBindings.map((binding) => ({
       name: binding.name,
       namespaces: binding.namespaces,
       roleKind: binding.role.kind as RoleKind,
       roleName: binding.role.name,
       subjects: binding.subjects.map(toSubject),
     }));
+    return paginate(items, page, keys.named);
   }
 
-  @FieldResolver(() => [ClusterRoleBinding])
-  async clusterRoleBindings(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<ClusterRoleBinding[]> {
+  @FieldResolver(() => ClusterRoleBindingConnection, { description: 'By name.' })
+  async clusterRoleBindings(@Root() workspace: Workspace, @Args(() => PageArgs) page: PageArgs, @Ctx() context: WorkspacesContext): Promise<Connection<ClusterRoleBinding>> {
     const { clusterRoleBindings } = await context.reads.details(workspace.id);
-    return clusterRoleBindings.map((binding) => ({ name: binding.name, clusterRole: binding.clusterRole, subjects: binding.subjects.map(toSubject) }));
+    return paginate(
+      clusterRoleBindings.map((binding) => ({ name: binding.name, clusterRole: binding.clusterRole, subjects: binding.subjects.map(toSubject) })),
+      page,
+      keys.named,
+    );
   }
 
-  @FieldResolver(() => [ImageRestriction])
-  async restrictedImages(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<ImageRestriction[]> {
-    return (await context.reads.details(workspace.id)).restrictedImages;
+  @FieldResolver(() => ImageRestrictionConnection, { description: 'By namespace, then image.' })
+  async restrictedImages(@Root() workspace: Workspace, @Args(() => PageArgs) page: PageArgs, @Ctx() context: WorkspacesContext): Promise<Connection<ImageRestriction>> {
+    return paginate((await context.reads.details(workspace.id)).restrictedImages, page, keys.image);
   }
 
-  @FieldResolver(() => [SecretMetadata], { description: 'Names, versions and key names: values are never shown back.' })
-  async secrets(@Root() workspace: Workspace, @Ctx() context: WorkspacesContext): Promise<SecretMetadata[]> {
+  @FieldResolver(() => SecretMetadataConnection, { description: 'Names, versions and key names, by name: values are never shown back.' })
+  async secrets(@Root() workspace: Workspace, @Args(() => PageArgs) page: PageArgs, @Ctx() context: WorkspacesContext): Promise<Connection<SecretMetadata>> {
     const { secrets } = await context.reads.details(workspace.id);
-    return secrets.map((secret) => ({ name: secret.name, version: secret.version, keys: secret.keys, updatedBy: secret.writtenBy, updatedAt: secret.writtenAt }));
+    return paginate(
+      secrets.map((secret) => ({ name: secret.name, version: secret.version, keys: secret.keys, updatedBy: secret.writtenBy, updatedAt: secret.writtenAt })),
+      page,
+      keys.named,
+    );
   }
 
   @FieldResolver(() => Permissions)

@@ -10,6 +10,8 @@ import { answer, commandContext, IdempotencyKey } from './commanding.js';
 import { permissionsOf, toWorkspace } from './mapping.js';
 import { requireRole, visibleWorkspace } from './workspace-fields-resolver.js';
 import { Permissions, Workspace, WorkspaceChange } from './types.js';
+import { PageArgs, pageSize, paginate, type Connection } from './connections.js';
+import { keys, WorkspaceConnection } from './list-types.js';
 
 /** What every workspace mutation takes: which workspace, the version the change is based on, and an optional idempotency key. */
 @ArgsType()
@@ -23,10 +25,15 @@ class WorkspaceChangeArgs {
 /** Queries and mutations of one workspace: description, members and governance. */
 @Resolver(() => Workspace)
 export class WorkspaceResolver {
-  @Query(() => [Workspace], { description: 'The workspaces the caller holds a role in, in one organization or all.' })
-  async workspaces(@Arg('organizationId', () => ID, { nullable: true, defaultValue: null }) organizationId: string | null, @Ctx() context: WorkspacesContext): Promise<Workspace[]> {
+  @Query(() => WorkspaceConnection, { description: 'The workspaces the caller holds a role in, in one organization or all; by organization id, then name.' })
+  async workspaces(
+    @Arg('organizationId', () => ID, { nullable: true, defaultValue: null }) organizationId: string | null,
+    @Args(() => PageArgs) page: PageArgs,
+    @Ctx() context: WorkspacesContext,
+  ): Promise<Connection<Workspace>> {
+    pageSize(page.first);
     const visible = await context.reads.workspacesOf(organizationId ?? undefined);
-    return visible.map((record) => toWorkspace(record, record.role));
+    return paginate(visible.map((record) => toWorkspace(record, record.role)), page, keys.workspace);
   }
 
   @Query(() => Workspace, { description: 'NOT_FOUND unless the caller holds a role in it.' })
