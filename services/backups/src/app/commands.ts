@@ -1,4 +1,4 @@
-import type { AppendResult, DomainEvent, EventLog, ReadDomainEvent } from '@canopy/eventstore';
+import type { AppendResult, EventLog } from '@canopy/eventstore';
 import { CanopyError, ErrorCode, isCanopyError } from '@canopy/schema';
 import {
   authorize,
@@ -15,6 +15,7 @@ import {
   type Idempotency,
   type OrganizationState,
   type WorkspaceView,
+  appendFolded,
 } from '@canopy/workspaces';
 import { deleteBackup, expireBackup, recordBackupReport, requestBackup, runSchedule, type BackupNowInput } from '../domain/backup.js';
 import { dueRuns, expiredBackups } from '../domain/due.js';
@@ -299,7 +300,7 @@ export class BackupCommands {
   }
 
   /** Appends with deterministic ids under an idempotency key, then folds the events right away (read-your-writes). */
-  private async append(
+  private append(
     stream: string,
     events: readonly { type: string; data: unknown }[],
     expectedRevision: bigint | 'no_stream',
@@ -307,38 +308,7 @@ export class BackupCommands {
     idempotency: Idempotency,
     hash: string | undefined,
   ): Promise<AppendResult> {
-    const domainEvents: DomainEvent[] = events.map((event, index) => {
-      const id = commandEventId(idempotency, stream, index);
-      return { type: event.type, data: event.data, ...(id ? { id } : {}) };
-    });
-    const appendContext = {
-      actor: context.userId,
-      correlationId: context.correlationId,
-      ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key, commandHash: hash }),
-    };
-    const result = await this.log.append(stream, domainEvents, { expectedRevision, context: appendContext });
-    const folded = this.directory.revisionOf(stream);
-    // The log's live subscription usually delivered the append already.
-    if (folded !== undefined && folded >= result.nextExpectedRevision) return result;
-    if (folded === (expectedRevision === 'no_stream' ? undefined : expectedRevision)) {
-      const first = result.nextExpectedRevision - BigInt(events.length) + 1n;
-      domainEvents.forEach((event, index) => {
-        const recorded: ReadDomainEvent = {
-          id: event.id ?? `local-${stream}-${first + BigInt(index)}`,
-          stream,
-          type: event.type,
-          revision: first + BigInt(index),
-          position: result.position,
-          data: event.data as ReadDomainEvent['data'],
-          metadata: result.metadata[index]!,
-          createdAt: new Date(result.metadata[index]!.occurredAt),
-        };
-        this.directory.apply(recorded);
-      });
-    } else {
-      await this.directory.catchUp(this.log, stream);
-    }
-    return result;
+    return appendFolded(this.log, this.directory, { stream, events, expectedRevision, context, idempotency, hash });
   }
 
   /** The first result of a command already written under this idempotency key, or undefined. */

@@ -1,4 +1,4 @@
-import type { AppendResult, DomainEvent, EventLog, ReadDomainEvent } from '@canopy/eventstore';
+import type { AppendResult, EventLog } from '@canopy/eventstore';
 import { CanopyError, ErrorCode, isCanopyError, KubernetesSubdomain, type OrganizationKind } from '@canopy/schema';
 import type { SecretCipher } from '@canopy/keystore';
 import { can, workspaceNotFound, type Actor } from '../domain/access.js';
@@ -6,6 +6,7 @@ import { parseField } from '../domain/input.js';
 import { decideOrganization, initialOrganizationState, type OrganizationCommand, type OrganizationEvent } from '../domain/organization.js';
 import { decideWorkspace, nextSecretVersion, SecretValues, type WorkspaceCommand } from '../domain/workspace.js';
 import type { SealedValue, WorkspaceEvent } from '../domain/workspace-state.js';
+import { appendFolded } from './append-folded.js';
 import { effectiveRole, type Directory, type WorkspaceView } from './directory.js';
 import { commandEventId, commandHash, newEntityId, organizationStream, versionOf, workspaceStream, type Idempotency } from './streams.js';
 
@@ -242,7 +243,7 @@ export class WorkspaceCommands {
   }
 
   /** Appends with deterministic ids under an idempotency key, then folds the events right away (read-your-writes). */
-  private async append(
+  private append(
     stream: string,
     events: readonly (OrganizationEvent | WorkspaceEvent)[],
     expectedRevision: bigint | 'no_stream',
@@ -250,38 +251,7 @@ export class WorkspaceCommands {
     idempotency: Idempotency,
     hash: string | undefined,
   ): Promise<AppendResult> {
-    const domainEvents: DomainEvent[] = events.map((event, index) => {
-      const id = commandEventId(idempotency, stream, index);
-      return { type: event.type, data: event.data, ...(id ? { id } : {}) };
-    });
-    const appendContext = {
-      actor: context.userId,
-      correlationId: context.correlationId,
-      ...(idempotency.key === undefined ? {} : { idempotencyKey: idempotency.key, commandHash: hash }),
-    };
-    const result = await this.log.append(stream, domainEvents, { expectedRevision, context: appendContext });
-    const folded = this.directory.revisionOf(stream);
-    // The log's live subscription usually delivered the append already.
-    if (folded !== undefined && folded >= result.nextExpectedRevision) return result;
-    if (folded === (expectedRevision === 'no_stream' ? undefined : expectedRevision)) {
-      const first = result.nextExpectedRevision - BigInt(events.length) + 1n;
-      domainEvents.forEach((event, index) => {
-        const recorded: ReadDomainEvent = {
-          id: event.id ?? `local-${stream}-${first + BigInt(index)}`,
-          stream,
-          type: event.type,
-          revision: first + BigInt(index),
-          position: result.position,
-          data: event.data as ReadDomainEvent['data'],
-          metadata: result.metadata[index]!,
-          createdAt: new Date(result.metadata[index]!.occurredAt),
-        };
-        this.directory.apply(recorded);
-      });
-    } else {
-      await this.directory.catchUp(this.log, stream);
-    }
-    return result;
+    return appendFolded(this.log, this.directory, { stream, events, expectedRevision, context, idempotency, hash });
   }
 
   /** A workspace command's first result under this key; its version counts the renames known now (the same unless one came between). */
