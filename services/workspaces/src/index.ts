@@ -10,7 +10,7 @@ export { WorkspaceCommands, secretAad, type CommandContext, type CommandResult }
 export { Directory, effectiveRole, type WorkspaceView } from './app/directory.js';
 export type * from './app/reads.js';
 export { startWorkspacesService, type WorkspacesService } from './app/service.js';
-export { appendFolded, type FoldedStreams } from './app/append-folded.js';
+export { appendFolded, replayedResult, type FoldedStreams } from './app/append-folded.js';
 export { commandEventId, commandHash, derivedUuid, newEntityId, organizationStream, versionOf, workspaceStream, type Idempotency } from './app/streams.js';
 export { redacted, streamHistory, workspaceHistory, type HistoryEntry, type HistoryFilter } from './app/history.js';
 export { buildWorkspacesSchema, buildWorkspacesSubgraph, subgraphSdl, WORKSPACES_SUBGRAPH } from './graphql/schema.js';

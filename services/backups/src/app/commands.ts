@@ -2,7 +2,6 @@ import type { AppendResult, EventLog } from '@canopy/eventstore';
 import { CanopyError, ErrorCode, isCanopyError } from '@canopy/schema';
 import {
   authorize,
-  commandEventId,
   commandHash,
   derivedUuid,
   effectiveRole,
@@ -16,6 +15,7 @@ import {
   type OrganizationState,
   type WorkspaceView,
   appendFolded,
+  replayedResult,
 } from '@canopy/workspaces';
 import { deleteBackup, expireBackup, recordBackupReport, requestBackup, runSchedule, type BackupNowInput } from '../domain/backup.js';
 import { dueRuns, expiredBackups } from '../domain/due.js';
@@ -313,22 +313,7 @@ export class BackupCommands {
 
   /** The first result of a command already written under this idempotency key, or undefined. */
   private replay(idempotency: Idempotency, stream: string, hash: string | undefined): CommandResult | undefined {
-    const firstId = commandEventId(idempotency, stream, 0);
-    if (!firstId) return undefined;
-    const first = this.directory.idempotentEvent(firstId);
-    if (!first) return undefined;
-    if (first.commandHash !== hash) {
-      throw new CanopyError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This idempotency key was already used for a different command; use a new key for a new command.', {
-        field: 'idempotencyKey',
-      });
-    }
-    let last = first;
-    for (let index = 1; ; index++) {
-      const next = this.directory.idempotentEvent(commandEventId(idempotency, stream, index)!);
-      if (!next) break;
-      last = next;
-    }
-    return { version: versionOf(last.revision), changed: true, replayed: true, position: this.directory.position };
+    return replayedResult(this.directory, idempotency, stream, hash);
   }
 
   /** A workspace the caller has a role in; otherwise it does not exist, for them. */

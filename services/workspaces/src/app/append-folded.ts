@@ -1,6 +1,7 @@
 import type { AppendResult, DomainEvent, EventLog, ReadDomainEvent } from '@canopy/eventstore';
-import type { CommandContext } from './commands.js';
-import { commandEventId, type Idempotency } from './streams.js';
+import { CanopyError, ErrorCode } from '@canopy/schema';
+import type { CommandContext, CommandResult } from './commands.js';
+import { commandEventId, versionOf, type Idempotency } from './streams.js';
 
 /** An in-memory fold of streams that a command side decides on (the workspaces directory, the backups directory). */
 export interface FoldedStreams {
@@ -8,6 +9,10 @@ export interface FoldedStreams {
   revisionOf(stream: string): bigint | undefined;
   apply(event: ReadDomainEvent): void;
   catchUp(log: EventLog, stream: string): Promise<void>;
+  /** An event written under an idempotency key, by its (derived) id. */
+  idempotentEvent(eventId: string): { revision: bigint; commandHash: string | undefined } | undefined;
+  /** The log position everything folded reflects. */
+  readonly position: bigint | undefined;
 }
 
 /**
@@ -60,4 +65,28 @@ export async function appendFolded(
     await folded.catchUp(log, stream);
   }
   return result;
+}
+
+/**
+ * The first result of a command already written to `stream` under this
+ * idempotency key, or undefined; IDEMPOTENCY_KEY_REUSED when the key was
+ * used for a different command.
+ */
+export function replayedResult(folded: FoldedStreams, idempotency: Idempotency, stream: string, hash: string | undefined): CommandResult | undefined {
+  const firstId = commandEventId(idempotency, stream, 0);
+  if (!firstId) return undefined;
+  const first = folded.idempotentEvent(firstId);
+  if (!first) return undefined;
+  if (first.commandHash !== hash) {
+    throw new CanopyError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This idempotency key was already used for a different command; use a new key for a new command.', {
+      field: 'idempotencyKey',
+    });
+  }
+  let last = first;
+  for (let index = 1; ; index++) {
+    const next = folded.idempotentEvent(commandEventId(idempotency, stream, index)!);
+    if (!next) break;
+    last = next;
+  }
+  return { version: versionOf(last.revision), changed: true, replayed: true, position: folded.position };
 }

@@ -6,9 +6,9 @@ import { parseField } from '../domain/input.js';
 import { decideOrganization, initialOrganizationState, type OrganizationCommand, type OrganizationEvent } from '../domain/organization.js';
 import { decideWorkspace, nextSecretVersion, SecretValues, type WorkspaceCommand } from '../domain/workspace.js';
 import type { SealedValue, WorkspaceEvent } from '../domain/workspace-state.js';
-import { appendFolded } from './append-folded.js';
+import { appendFolded, replayedResult } from './append-folded.js';
 import { effectiveRole, type Directory, type WorkspaceView } from './directory.js';
-import { commandEventId, commandHash, newEntityId, organizationStream, versionOf, workspaceStream, type Idempotency } from './streams.js';
+import { commandHash, newEntityId, organizationStream, versionOf, workspaceStream, type Idempotency } from './streams.js';
 
 /** Who sends a command, with the client's optional idempotency key. */
 export interface CommandContext {
@@ -265,22 +265,7 @@ export class WorkspaceCommands {
 
   /** The first result of a command already written under this idempotency key, or undefined. */
   private replay(idempotency: Idempotency, stream: string, hash: string | undefined): CommandResult | undefined {
-    const firstId = commandEventId(idempotency, stream, 0);
-    if (!firstId) return undefined;
-    const first = this.directory.idempotentEvent(firstId);
-    if (!first) return undefined;
-    if (first.commandHash !== hash) {
-      throw new CanopyError(ErrorCode.IDEMPOTENCY_KEY_REUSED, 'This idempotency key was already used for a different command; use a new key for a new command.', {
-        field: 'idempotencyKey',
-      });
-    }
-    let last = first;
-    for (let index = 1; ; index++) {
-      const next = this.directory.idempotentEvent(commandEventId(idempotency, stream, index)!);
-      if (!next) break;
-      last = next;
-    }
-    return { version: versionOf(last.revision), changed: true, replayed: true, position: this.directory.position };
+    return replayedResult(this.directory, idempotency, stream, hash);
   }
 
   /** What identifies a retry: needed only under an idempotency key. */
