@@ -22,3 +22,4 @@ export async function writeKubeconfig(path: string, clusters: readonly Simulated
     clusters.map((c) => c.kubeconfig.entry),
   );
 }
+export { ClusterConnector, addressKey, simulatorDirectory, type ClusterAddress, type SimulatorDirectory } from './connector.js';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ClusterAccessError, connectCluster, kubeconfigYaml, startDemoClusters, startSimulatedCluster, writeKubeconfig, type SimulatedCluster } from '../src/index.js';
+import { ClusterAccessError, ClusterConnector, connectCluster, simulatorDirectory, kubeconfigYaml, startDemoClusters, startSimulatedCluster, writeKubeconfig, type SimulatedCluster } from '../src/index.js';
 import { selfSignedCertificate } from '../src/tls.js';
 
 describe('cluster access: connectCluster and the health probe, against the fault switch', () => {
@@ -26,6 +26,20 @@ describe('cluster access: connectCluster and the health probe, against the fault
     expect(conn.server).toBe(cluster.url);
     expect(await conn.probe()).toMatchObject({ state: 'reachable', serverVersion: 'v1.32.0-canopy-simulator' });
     expect((await conn.core.listNode()).items).toHaveLength(1);
+  });
+
+  it('a ClusterConnector resolves log addresses (simulator name or kubeconfig file) to one shared connection each', async () => {
+    const path = join(dir, 'connector.kubeconfig');
+    await cluster.writeKubeconfig(path);
+    const connector = new ClusterConnector(simulatorDirectory([cluster]));
+    const bySimulator = connector.connect({ kind: 'simulator', simulator: 'faulty' });
+    expect(connector.connect({ kind: 'simulator', simulator: 'faulty' })).toBe(bySimulator);
+    expect(await bySimulator.probe()).toMatchObject({ state: 'reachable' });
+    const byFile = connector.connect({ kind: 'kubeconfig', path, context: null });
+    expect(byFile).not.toBe(bySimulator);
+    expect(byFile.server).toBe(cluster.url);
+    expect(() => connector.connect({ kind: 'simulator', simulator: 'nowhere' })).toThrow(expect.objectContaining({ code: 'KUBECONFIG_UNREADABLE' }) as unknown as Error);
+    expect(() => connector.connect({ kind: 'kubeconfig', path, context: 'other' })).toThrow(ClusterAccessError);
   });
 
   it('walks through every fault: slow (in and out of the timeout), erroring, unreachable, and recovers', async () => {
