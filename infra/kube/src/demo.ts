@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { writeKubeconfigFile } from './kubeconfig.js';
 import { startSimulatedCluster, type SimulatedCluster, type SimulatedClusterOptions } from './simulator.js';
+import { simulatedVelero } from './velero/index.js';
 
 export type DemoClusters = {
   readonly clusters: readonly SimulatedCluster[];
@@ -16,7 +17,7 @@ export type DemoClusters = {
 export const DEMO_CLUSTER_NAMES = ['sim-east', 'sim-west'] as const;
 
 /**
- * The demo's simulated clusters (system clock): started, with a kubeconfig
+ * The demo's simulated clusters (system clock, with the simulated Velero): started, with a kubeconfig
  * per cluster written to `directory/<name>.kubeconfig` and a combined one
  * to `directory/kubeconfig`, so that `kubectl` can look at them.
  */
@@ -32,7 +33,7 @@ export async function startDemoClusters(options: {
   const clusters: SimulatedCluster[] = [];
   try {
     for (const [i, name] of names.entries()) {
-      clusters.push(await startSimulatedCluster({ nodes: options.nodes ?? 3, ...options.cluster, name, port: options.ports?.[i] ?? 0 }));
+      clusters.push(await startSimulatedCluster({ nodes: options.nodes ?? 3, ...simulatedVelero(), ...options.cluster, name, port: options.ports?.[i] ?? 0 }));
     }
     const kubeconfigs: Record<string, string> = {};
     for (const cluster of clusters) {

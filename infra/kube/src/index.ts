@@ -23,3 +23,9 @@ export async function writeKubeconfig(path: string, clusters: readonly Simulated
   );
 }
 export { ClusterConnector, addressKey, simulatorDirectory, type ClusterAddress, type SimulatorDirectory } from './connector.js';
+export { simulatedVelero, DEFAULT_VELERO_TIMING, VELERO_API_VERSION, VELERO_GROUP, VELERO_NAMESPACE, VELERO_RESOURCES, type SimulatedVelero, type VeleroTiming } from './velero/index.js';
+export { applyVeleroObject, httpStatusOf, veleroInformer, type VeleroObject, type VeleroPlural } from './velero/client.js';
+export { METRICS_RESOURCES, MetricsApi } from './metrics/metrics-api.js';
+export { containerUsage, SCRAPE_INTERVAL_MS, type ResourceAmounts } from './metrics/usage.js';
+export type { ComputedResource } from './api/http-server.js';
+export { parseQuantity } from './quantity.js';

@@ -16,6 +16,7 @@ import { StatefulSetController } from './controllers/statefulsets.js';
 import type { JsonObject } from './json.js';
 import { kubeconfigObject, kubeconfigYaml, writeKubeconfigFile, type KubeconfigEntry } from './kubeconfig.js';
 import { BUILTIN_RESOURCES, ResourceRegistry, type ResourceType } from './resources.js';
+import { METRICS_RESOURCES, MetricsApi } from './metrics/metrics-api.js';
 import { ObjectStore } from './store/object-store.js';
 import { selfSignedCertificate } from './tls.js';
 import { ResourceApi } from './store/resource-api.js';
@@ -149,7 +150,7 @@ function nodeObject(spec: NodeSpec, index: number, clusterName: string, now: str
  */
 export async function startSimulatedCluster(options: SimulatedClusterOptions): Promise<SimulatedCluster> {
   const clock = options.clock ?? systemClock;
-  const registry = new ResourceRegistry([...BUILTIN_RESOURCES, ...(options.extraResources ?? [])]);
+  const registry = new ResourceRegistry([...BUILTIN_RESOURCES, ...METRICS_RESOURCES, ...(options.extraResources ?? [])]);
   const store = new ObjectStore(options.watchHistory ?? 5000);
   const api = new ResourceApi(registry, store, clock);
   const token = options.token === null ? undefined : (options.token ?? randomBytes(24).toString('base64url'));
@@ -182,6 +183,7 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions): P
   const manager = new ControllerManager(api, clock, controllers);
   manager.start();
 
+  const metrics = new MetricsApi(api);
   const host = options.host ?? '127.0.0.1';
   const certificate = options.tls === false ? undefined : selfSignedCertificate([...new Set(['127.0.0.1', 'localhost', '::1', host === '0.0.0.0' ? '127.0.0.1' : host])]);
   const server = new KubeHttpServer({
@@ -191,6 +193,7 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions): P
     port: options.port ?? 0,
     ...(token !== undefined ? { token } : {}),
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 10_000,
+    computed: (type) => metrics.resource(type),
   });
   try {
     await server.listen();

@@ -194,6 +194,16 @@ describe('kubectl against the simulator', () => {
     expect(refused.stderr).toContain('send Deployment as JSON (kubectl apply -f / create -f)');
   });
 
+  it('shows usage with kubectl top (metrics.k8s.io): pods with their CPU and memory, nodes with their share of capacity', async () => {
+    const pods = (await ok('top', 'pods', '-l', 'app=shop')).trim().split('\n').map((line) => line.trimEnd());
+    expect(pods[0]).toMatch(/^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)$/);
+    expect(pods.slice(1)).toHaveLength(2);
+    for (const line of pods.slice(1)) expect(line).toMatch(/^shop-\S+\s+\d+m\s+\d+Mi$/);
+    const nodes = (await ok('top', 'nodes')).trim().split('\n').map((line) => line.trimEnd());
+    expect(nodes[0]).toMatch(/^NAME\s+CPU\(cores\)\s+CPU(\(%\)|%)\s+MEMORY\(bytes\)\s+MEMORY(\(%\)|%)$/);
+    expect(nodes.slice(1).map((line) => line.split(/\s+/)[0]).sort()).toEqual(['kubectl-sim-node-1', 'kubectl-sim-node-2']);
+  });
+
   it('deletes, and the deployment’s replica sets and pods go with it', async () => {
     expect(await ok('delete', 'deployment', 'shop')).toBe('deployment.apps "shop" deleted\n');
     expect(await ok('get', 'replicasets,pods', '-l', 'app=shop', '-o', 'name')).toBe('');

@@ -2,9 +2,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { FieldSelectorError } from '../fields.js';
+import { FieldSelectorError, type FieldRequirement } from '../fields.js';
 import type { JsonObject, JsonValue } from '../json.js';
-import { SelectorParseError } from '../labels.js';
+import { SelectorParseError, type Selector } from '../labels.js';
 import { apiVersionOf, type ResourceType } from '../resources.js';
 import { badRequest, internalError, KubeStatusError, methodNotAllowed, notFoundPath, serviceUnavailable, unauthorized, unsupportedMediaType } from '../status.js';
 import { PATCH_CONTENT_TYPES, type ResourceApi } from '../store/resource-api.js';
@@ -35,7 +35,15 @@ export type HttpServerOptions = {
   bookmarkIntervalMs: number;
   maxBodyBytes?: number;
   onInternalError?: (error: unknown) => void;
+  /** Read-only resources computed on request rather than stored (e.g. `metrics.k8s.io`): get and list only. */
+  computed?: (type: ResourceType) => ComputedResource | undefined;
 };
+
+/** A read-only resource whose objects are computed on each request. */
+export interface ComputedResource {
+  get(namespace: string | undefined, name: string): JsonObject;
+  list(options: { namespace?: string; labelSelector?: Selector; fieldSelector?: FieldRequirement[] }): JsonObject[];
+}
 
 type Target = { type: ResourceType; namespace?: string; name?: string; subresource?: string };
 
@@ -242,6 +250,13 @@ export class KubeHttpServer {
     const negotiated = negotiate(req.headers.accept);
     const includeObject = parseIncludeObject(q.get('includeObject'));
     const now = api.clock.now();
+    const computed = this.options.computed?.(type);
+    if (computed) {
+      const objects = name !== undefined ? [computed.get(namespace, name)] : computed.list({ ...(namespace !== undefined ? { namespace } : {}), ...parseSelectors(type, q, undefined) });
+      if (negotiated.table) return send(res, 200, toTable(type, objects, { now, includeObject, apiVersion: negotiated.table.apiVersion }));
+      if (name !== undefined) return send(res, 200, objects[0]!);
+      return send(res, 200, { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata: {}, items: objects });
+    }
     if (subresource === 'scale' && name !== undefined) return this.serveScale(req, res, target as Target & { name: string }, writeOptions);
 
     switch (req.method) {

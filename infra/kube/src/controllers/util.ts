@@ -12,6 +12,12 @@ export const SIM_ANNOTATIONS = {
   fail: 'sim.canopy.dev/fail',
   /** Seconds a run-to-completion pod (restartPolicy Never/OnFailure) runs before it succeeds. */
   runSeconds: 'sim.canopy.dev/run-seconds',
+  /** On a Velero Backup or Restore (or a namespace it covers): `PartiallyFailed` or `Failed` instead of `Completed`. */
+  veleroOutcome: 'sim.canopy.dev/velero-outcome',
+  /** Errors a partially failed (or failed) Velero run reports; default 1 for PartiallyFailed. */
+  veleroErrors: 'sim.canopy.dev/velero-errors',
+  /** Warnings a finished Velero run reports. */
+  veleroWarnings: 'sim.canopy.dev/velero-warnings',
 } as const;
 
 export function metadataOf(obj: JsonObject): JsonObject {
