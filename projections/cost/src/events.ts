@@ -1,6 +1,7 @@
 import type { EventFilter, RecordedEvent } from '@canopy/eventstore';
-import { canopyEventRegistry, costEvents, PRICING_STREAM_PREFIX, USAGE_STREAM_PREFIX } from '@canopy/schema';
+import { canopyEventRegistry, costEvents, PRICING_STREAM_PREFIX, USAGE_STREAM_PREFIX, UsageSampled } from '@canopy/schema';
 import type { CostEvent } from './model/ledger.js';
+import { isPlainValidUsage } from './usage-check.js';
 
 /** The events the cost read model follows: usage samples, price books and idle sharing, on their clusters' streams. */
 export const costStreams: EventFilter = {
@@ -21,7 +22,9 @@ export function decode(event: RecordedEvent): CostEvent {
   if (!result) {
     const metadata = event.metadata as { schemaVersion?: unknown };
     const schemaVersion = typeof metadata.schemaVersion === 'number' ? metadata.schemaVersion : 1;
-    result = { type: event.type, data: registry.upcast(event.type, schemaVersion, event.data) } as CostEvent;
+    // A current usage sample the quick check accepts is what the contract would return: the contract's own validation is kept for everything else.
+    if (event.type === UsageSampled.type && schemaVersion === UsageSampled.version && isPlainValidUsage(event.data)) result = { type: 'UsageSampled', data: event.data };
+    else result = { type: event.type, data: registry.upcast(event.type, schemaVersion, event.data) } as CostEvent;
     decoded.set(event, result);
   }
   return result;

@@ -167,22 +167,30 @@ export interface WorkspaceMember {
  */
 export async function membersOf(db: ReadModelTx, schema: string, workspaceIds: readonly string[]): Promise<Map<string, WorkspaceMember[]>> {
   if (workspaceIds.length === 0) return new Map();
-  const rows = await db.query<{ id: string; members: WorkspaceMember[] }>(
-    `SELECT w.id,
-            (SELECT coalesce(json_agg(json_build_object('userId', u.user_id, 'role', u.role, 'source', u.source) ORDER BY u.user_id COLLATE "C"), '[]')
-               FROM (SELECT o.user_id, 'owner' AS role, 'organization-owner' AS source
-                       FROM ${schema}.organization_owners o WHERE o.organization_id = w.organization_id
-                     UNION ALL
-                     SELECT m.user_id, m.role, 'explicit'
-                       FROM ${schema}.members m
-                      WHERE m.workspace_id = w.id
-                        AND NOT EXISTS (SELECT 1 FROM ${schema}.organization_owners o WHERE o.organization_id = w.organization_id AND o.user_id = m.user_id)) u
-            ) AS members
+  // One flat join (not a subquery per workspace): the rows come ordered by workspace, then user, and are grouped here.
+  const rows = await db.query<{ id: string; user_id: string | null; role: WorkspaceMember['role'] | null; source: WorkspaceMember['source'] | null }>(
+    `SELECT w.id, u.user_id, u.role, u.source
        FROM ${schema}.workspaces w
-      WHERE w.id = ANY($1::text[]) AND NOT w.deleted`,
+       LEFT JOIN (SELECT w2.id AS workspace_id, o.user_id, 'owner' AS role, 'organization-owner' AS source
+                    FROM ${schema}.workspaces w2 JOIN ${schema}.organization_owners o ON o.organization_id = w2.organization_id
+                   WHERE w2.id = ANY($1::text[])
+                  UNION ALL
+                  SELECT m.workspace_id, m.user_id, m.role, 'explicit'
+                    FROM ${schema}.members m JOIN ${schema}.workspaces w3 ON w3.id = m.workspace_id
+                   WHERE m.workspace_id = ANY($1::text[])
+                     AND NOT EXISTS (SELECT 1 FROM ${schema}.organization_owners o WHERE o.organization_id = w3.organization_id AND o.user_id = m.user_id)) u
+              ON u.workspace_id = w.id
+      WHERE w.id = ANY($1::text[]) AND NOT w.deleted
+      ORDER BY w.id, u.user_id COLLATE "C"`,
     [[...new Set(workspaceIds)]],
   );
-  return new Map(rows.map((row) => [row.id, row.members]));
+  const members = new Map<string, WorkspaceMember[]>();
+  for (const row of rows) {
+    let list = members.get(row.id);
+    if (!list) members.set(row.id, (list = []));
+    if (row.user_id !== null) list.push({ userId: row.user_id, role: row.role!, source: row.source! });
+  }
+  return members;
 }
 
 /** The organizations the user owns or holds a role in a live workspace of, by id (auditors are added from `auditedOrganizationIds`). */

@@ -210,27 +210,28 @@ export interface QuotaSettings {
  */
 export async function quotaSettings(db: ReadModelTx, schema: string, workspaceIds: readonly string[]): Promise<Map<string, QuotaSettings>> {
   if (workspaceIds.length === 0) return new Map();
+  // One flat join, ordered by workspace then quota, grouped here (not a subquery per workspace).
   const rows = await db.query<{
     id: string;
     budget_cpu: string | number | null;
     budget_memory: string | number | null;
-    quotas: { namespace: string; clusterId: string | null; cpu: number | null; memory: number | null }[];
+    namespace: string | null;
+    cluster_id: string | null;
+    cpu: string | number | null;
+    memory: string | number | null;
   }>(
-    `SELECT w.id, w.budget_cpu, w.budget_memory,
-            (SELECT coalesce(json_agg(json_build_object('namespace', q.namespace, 'clusterId', NULLIF(q.cluster_id, ''), 'cpu', q.cpu, 'memory', q.memory)
-                                      ORDER BY q.namespace COLLATE "C", q.cluster_id <> '', q.cluster_id COLLATE "C"), '[]')
-               FROM ${schema}.namespace_quotas q WHERE q.workspace_id = w.id) AS quotas
+    `SELECT w.id, w.budget_cpu, w.budget_memory, q.namespace, q.cluster_id, q.cpu, q.memory
        FROM ${schema}.workspaces w
-      WHERE w.id = ANY($1::text[]) AND NOT w.deleted`,
+       LEFT JOIN ${schema}.namespace_quotas q ON q.workspace_id = w.id
+      WHERE w.id = ANY($1::text[]) AND NOT w.deleted
+      ORDER BY w.id, q.namespace COLLATE "C", q.cluster_id <> '', q.cluster_id COLLATE "C"`,
     [[...new Set(workspaceIds)]],
   );
-  return new Map(
-    rows.map((row) => [
-      row.id,
-      {
-        budget: { cpu: limitValue(row.budget_cpu), memory: limitValue(row.budget_memory) },
-        quotas: row.quotas.map((quota) => ({ ...quota, cpu: limitValue(quota.cpu), memory: limitValue(quota.memory) })),
-      },
-    ]),
-  );
+  const settings = new Map<string, QuotaSettings>();
+  for (const row of rows) {
+    let entry = settings.get(row.id);
+    if (!entry) settings.set(row.id, (entry = { budget: { cpu: limitValue(row.budget_cpu), memory: limitValue(row.budget_memory) }, quotas: [] }));
+    if (row.namespace !== null) entry.quotas.push({ namespace: row.namespace, clusterId: row.cluster_id || null, cpu: limitValue(row.cpu), memory: limitValue(row.memory) });
+  }
+  return settings;
 }

@@ -246,17 +246,35 @@ export interface WorkspaceSummary {
 export async function summaries(db: ReadModelTx, schema: string, workspaceIds: readonly string[]): Promise<WorkspaceSummary[]> {
   if (workspaceIds.length === 0) return [];
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT w.*, o.name AS organization_name,
-            (SELECT count(*) FROM (SELECT user_id FROM ${schema}.organization_owners WHERE organization_id = w.organization_id
-                                   UNION SELECT user_id FROM ${schema}.members WHERE workspace_id = w.id) users) AS member_count,
-            (SELECT count(*) FROM ${schema}.clusters WHERE workspace_id = w.id) AS cluster_count,
-            (SELECT count(*) FROM ${schema}.namespaces WHERE workspace_id = w.id) AS namespace_count,
-            (SELECT count(*) FROM ${schema}.secrets WHERE workspace_id = w.id) AS secret_count,
-            (SELECT count(*) FROM ${schema}.role_bindings WHERE workspace_id = w.id) AS role_binding_count,
-            (SELECT count(*) FROM ${schema}.cluster_role_bindings WHERE workspace_id = w.id) AS cluster_role_binding_count,
-            (SELECT count(*) FROM ${schema}.restricted_images WHERE workspace_id = w.id) AS restricted_image_count
-       FROM ${schema}.workspaces w JOIN ${schema}.organizations o ON o.id = w.organization_id
-      WHERE w.id = ANY($1::text[]) AND NOT w.deleted
+    // Each count is one grouped scan over the page's workspaces, joined once (not a subquery per workspace).
+    `WITH page AS (SELECT w.* FROM ${schema}.workspaces w WHERE w.id = ANY($1::text[]) AND NOT w.deleted),
+          owners AS (SELECT p.id AS workspace_id, count(*) AS n FROM page p JOIN ${schema}.organization_owners o ON o.organization_id = p.organization_id GROUP BY p.id),
+          explicit AS (SELECT m.workspace_id, count(*) AS n FROM page p JOIN ${schema}.members m ON m.workspace_id = p.id
+                        WHERE NOT EXISTS (SELECT 1 FROM ${schema}.organization_owners o WHERE o.organization_id = p.organization_id AND o.user_id = m.user_id)
+                        GROUP BY m.workspace_id),
+          clusters AS (SELECT workspace_id, count(*) AS n FROM ${schema}.clusters WHERE workspace_id = ANY($1::text[]) GROUP BY workspace_id),
+          namespaces AS (SELECT workspace_id, count(*) AS n FROM ${schema}.namespaces WHERE workspace_id = ANY($1::text[]) GROUP BY workspace_id),
+          secrets AS (SELECT workspace_id, count(*) AS n FROM ${schema}.secrets WHERE workspace_id = ANY($1::text[]) GROUP BY workspace_id),
+          role_bindings AS (SELECT workspace_id, count(*) AS n FROM ${schema}.role_bindings WHERE workspace_id = ANY($1::text[]) GROUP BY workspace_id),
+          cluster_role_bindings AS (SELECT workspace_id, count(*) AS n FROM ${schema}.cluster_role_bindings WHERE workspace_id = ANY($1::text[]) GROUP BY workspace_id),
+          restricted_images AS (SELECT workspace_id, count(*) AS n FROM ${schema}.restricted_images WHERE workspace_id = ANY($1::text[]) GROUP BY workspace_id)
+     SELECT w.*, o.name AS organization_name,
+            coalesce(ow.n, 0) + coalesce(ex.n, 0) AS member_count,
+            coalesce(c.n, 0) AS cluster_count,
+            coalesce(ns.n, 0) AS namespace_count,
+            coalesce(se.n, 0) AS secret_count,
+            coalesce(rb.n, 0) AS role_binding_count,
+            coalesce(crb.n, 0) AS cluster_role_binding_count,
+            coalesce(ri.n, 0) AS restricted_image_count
+       FROM page w JOIN ${schema}.organizations o ON o.id = w.organization_id
+       LEFT JOIN owners ow ON ow.workspace_id = w.id
+       LEFT JOIN explicit ex ON ex.workspace_id = w.id
+       LEFT JOIN clusters c ON c.workspace_id = w.id
+       LEFT JOIN namespaces ns ON ns.workspace_id = w.id
+       LEFT JOIN secrets se ON se.workspace_id = w.id
+       LEFT JOIN role_bindings rb ON rb.workspace_id = w.id
+       LEFT JOIN cluster_role_bindings crb ON crb.workspace_id = w.id
+       LEFT JOIN restricted_images ri ON ri.workspace_id = w.id
       ORDER BY w.organization_id COLLATE "C", w.name COLLATE "C"`,
     [[...new Set(workspaceIds)]],
   );

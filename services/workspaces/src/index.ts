@@ -11,8 +11,9 @@ export { Directory, effectiveRole, type WorkspaceView } from './app/directory.js
 export type * from './app/reads.js';
 export { startWorkspacesService, type WorkspacesService } from './app/service.js';
 export { appendFolded, replayedResult, type FoldedStreams } from './app/append-folded.js';
-export { commandEventId, commandHash, derivedUuid, newEntityId, organizationStream, versionOf, workspaceStream, type Idempotency } from './app/streams.js';
+export { commandEventId, commandHash, derivedUuid, stableJson, newEntityId, organizationStream, versionOf, workspaceStream, type Idempotency } from './app/streams.js';
 export { redacted, streamHistory, workspaceHistory, type HistoryEntry, type HistoryFilter } from './app/history.js';
 export { buildWorkspacesSchema, buildWorkspacesSubgraph, subgraphSdl, WORKSPACES_SUBGRAPH } from './graphql/schema.js';
-export type { WorkspacesContext } from './graphql/context.js';
+export { buildTypeGraphQLSchema, federatedSubgraph, FEDERATION_LINK } from './graphql/subgraph-builder.js';
+export type { ClusterSyncView, WorkspacesContext } from './graphql/context.js';
 export type { EventFeed, FollowOptions, LiveContext } from './app/event-feed.js';

@@ -202,6 +202,7 @@ export function allocate(sample: UsageSample, prices: Timeline<PriceBook>, shari
   const start = epochSeconds(sample.start);
   const end = epochSeconds(sample.end);
   const { segments, buckets } = segmentsOf(start, end, prices, sharing);
+  if (segments.length === 1 && !segments[0]!.shared) return allocateOneSegment(sample, segments[0]!, buckets[0]!);
   const rows = [...sample.rows]
     .map((row) => ({ row, workspaceId: row.workspaceId ?? '' }))
     // Key order, not the event's row order, decides who gets a remainder unit of shared idle cost.
@@ -275,22 +276,119 @@ export function allocate(sample: UsageSample, prices: Timeline<PriceBook>, shari
 }
 
 /**
+ * `allocate` for the usual sample: inside one hour, under one price book,
+ * idle cost not shared. The same figures without the general case's splits
+ * (there is nothing to split, and no share of idle cost to apportion, so
+ * the rows need no ordering either).
+ */
+function allocateOneSegment(sample: UsageSample, segment: Segment, bucket: Bucket): Allocation {
+  const s = segment.seconds;
+  const price = { cpu: segment.book.cpuCoreHour, memory: segment.book.memoryGiBHour, gpu: segment.book.gpuHour };
+  const cost = (units: bigint, resource: Resource) => (units === 0n ? 0n : roundHalfEven(units * s * price[resource], DIVISOR[resource]));
+  let totalCpu = 0n;
+  let totalMemory = 0n;
+  let totalGpu = 0n;
+  const workloads = sample.rows.map((row): WorkloadHour => {
+    const cpuUsage = BigInt(row.cpuUsage);
+    const cpuRequest = BigInt(row.cpuRequest);
+    const memoryUsage = BigInt(row.memoryUsage);
+    const memoryRequest = BigInt(row.memoryRequest);
+    const cpu = max(cpuUsage, cpuRequest);
+    const memory = max(memoryUsage, memoryRequest);
+    const gpu = BigInt(row.gpus);
+    totalCpu += cpu;
+    totalMemory += memory;
+    totalGpu += gpu;
+    return {
+      workspaceId: row.workspaceId ?? '',
+      clusterId: sample.clusterId,
+      namespace: row.namespace,
+      kind: row.kind,
+      name: row.name,
+      hour: bucket.hour,
+      currency: bucket.currency,
+      measures: {
+        cpu_usage: cpuUsage * s,
+        cpu_request: cpuRequest * s,
+        cpu_allocated: cpu * s,
+        memory_usage: memoryUsage * s,
+        memory_request: memoryRequest * s,
+        memory_allocated: memory * s,
+        gpu_allocated: gpu * s,
+        cpu_cost: cost(cpu, 'cpu'),
+        memory_cost: cost(memory, 'memory'),
+        gpu_cost: cost(gpu, 'gpu'),
+        idle_cost: 0n,
+      },
+    };
+  });
+  const capacity = { cpu: BigInt(sample.capacity.cpu), memory: BigInt(sample.capacity.memory), gpu: BigInt(sample.capacity.gpus) };
+  const idle = (resource: Resource, allocated: bigint) => cost(max(capacity[resource] - allocated, 0n), resource);
+  const cluster: ClusterHour = {
+    clusterId: sample.clusterId,
+    hour: bucket.hour,
+    currency: bucket.currency,
+    measures: {
+      seconds: s,
+      cpu_capacity: capacity.cpu * s,
+      cpu_allocated: totalCpu * s,
+      memory_capacity: capacity.memory * s,
+      memory_allocated: totalMemory * s,
+      gpu_capacity: capacity.gpu * s,
+      gpu_allocated: totalGpu * s,
+      cpu_idle_cost: idle('cpu', totalCpu),
+      memory_idle_cost: idle('memory', totalMemory),
+      gpu_idle_cost: idle('gpu', totalGpu),
+      shared_idle_cost: 0n,
+    },
+  };
+  return { workloads, clusters: [cluster] };
+}
+
+/**
  * Allocations summed per workload-hour and cluster-hour: rolling the sum up
  * adds what rolling up each allocation would (every measure is additive),
  * for a fraction of the work when a batch holds many samples of the same
  * workloads in the same hours.
  */
 export class AllocationSum {
-  private readonly workloads = new Map<string, WorkloadHour>();
+  /** By cluster, hour and currency, then by workspace, namespace, kind and name. */
+  private readonly workloads = new Map<string, Map<string, WorkloadHour>>();
   private readonly clusters = new Map<string, ClusterHour>();
+  private count = 0;
 
   /** Adds an allocation; its measure objects may be taken over and changed. */
   add(allocation: Allocation): void {
+    // The hot path of a rebuild (once per row of every sample): one map per cluster-hour, and the measures added one by one.
+    let bucketId = '';
+    let bucket: Map<string, WorkloadHour> | undefined;
     for (const w of allocation.workloads) {
-      const id = `${w.workspaceId}\u0000${w.clusterId}\u0000${w.namespace}\u0000${w.kind}\u0000${w.name}\u0000${w.hour}\u0000${w.currency}`;
-      const sum = this.workloads.get(id);
-      if (!sum) this.workloads.set(id, w);
-      else for (const measure of WORKLOAD_MEASURES) sum.measures[measure] += w.measures[measure];
+      const id = `${w.clusterId}\u0000${w.hour}\u0000${w.currency}`;
+      if (id !== bucketId || !bucket) {
+        bucketId = id;
+        bucket = this.workloads.get(id);
+        if (!bucket) this.workloads.set(id, (bucket = new Map()));
+      }
+      const key = `${w.workspaceId}\u0000${w.namespace}\u0000${w.kind}\u0000${w.name}`;
+      const sum = bucket.get(key);
+      if (!sum) {
+        bucket.set(key, w);
+        this.count++;
+        continue;
+      }
+      const to = sum.measures;
+      const from = w.measures;
+      to.cpu_usage += from.cpu_usage;
+      to.cpu_request += from.cpu_request;
+      to.cpu_allocated += from.cpu_allocated;
+      to.memory_usage += from.memory_usage;
+      to.memory_request += from.memory_request;
+      to.memory_allocated += from.memory_allocated;
+      to.gpu_allocated += from.gpu_allocated;
+      to.cpu_cost += from.cpu_cost;
+      to.memory_cost += from.memory_cost;
+      to.gpu_cost += from.gpu_cost;
+      to.idle_cost += from.idle_cost;
     }
     for (const c of allocation.clusters) {
       const id = `${c.clusterId}\u0000${c.hour}\u0000${c.currency}`;
@@ -301,11 +399,11 @@ export class AllocationSum {
   }
 
   get size(): number {
-    return this.workloads.size + this.clusters.size;
+    return this.count + this.clusters.size;
   }
 
   /** The sum, as one allocation. */
   total(): Allocation {
-    return { workloads: [...this.workloads.values()], clusters: [...this.clusters.values()] };
+    return { workloads: [...this.workloads.values()].flatMap((bucket) => [...bucket.values()]), clusters: [...this.clusters.values()] };
   }
 }

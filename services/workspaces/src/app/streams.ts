@@ -41,7 +41,8 @@ export function commandHash(command: unknown): string {
   return createHash('sha256').update(stableJson(command)).digest('base64url');
 }
 
-function stableJson(value: unknown): string {
+/** JSON with object keys sorted and undefined members left out: equal values give equal text (for hashes). */
+export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)

@@ -12,4 +12,16 @@ export interface WorkspacesContext {
   correlationId?: string;
   /** Subscriptions only (served over graphql-ws): the live event feed and uncached reads. */
   live?: LiveContext;
+  /** How the reconciler running in this process sees a cluster; absent when none runs here. */
+  clusterSync?(clusterId: string): ClusterSyncView | undefined;
+}
+
+/** A cluster's state as the reconciler reports it (services/reconciler). */
+export interface ClusterSyncView {
+  state: 'in-sync' | 'out-of-sync' | 'unreachable';
+  reason: string | null;
+  message: string | null;
+  since: string;
+  lastAttemptAt: string | null;
+  lastSyncedAt: string | null;
 }

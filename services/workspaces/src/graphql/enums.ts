@@ -45,3 +45,10 @@ registerEnumType(MembershipSource, { name: 'MembershipSource', description: 'EXP
 registerEnumType(RoleKind, { name: 'RoleKind' });
 registerEnumType(SubjectKind, { name: 'SubjectKind' });
 registerEnumType(ClusterConnectionKind, { name: 'ClusterConnectionKind' });
+
+export enum ClusterSyncState {
+  IN_SYNC = 'in-sync',
+  OUT_OF_SYNC = 'out-of-sync',
+  UNREACHABLE = 'unreachable',
+}
+registerEnumType(ClusterSyncState, { name: 'ClusterSyncState', description: 'In sync: every object the workspace governs is on the cluster; out of sync: a change not applied yet or an attempt that failed; unreachable: the last attempt could not reach it.' });

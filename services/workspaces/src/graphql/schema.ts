@@ -1,41 +1,23 @@
 import 'reflect-metadata';
-import { buildSubgraphSchema, printSubgraphSchema } from '@apollo/subgraph';
-import { printSchemaWithDirectives } from '@graphql-tools/utils';
-import { parse, type GraphQLSchema } from 'graphql';
-import { buildSchema, createResolversMap, type PubSub } from 'type-graphql';
+import { printSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLSchema } from 'graphql';
+import { buildTypeGraphQLSchema, federatedSubgraph } from './subgraph-builder.js';
 import { HistoryResolver } from './history-resolver.js';
 import { OrganizationResolver } from './organization-resolver.js';
 import { referenceResolvers } from './references.js';
-import { OrganizationChangeResolver, WorkspaceChangeResolver, WorkspaceFieldsResolver } from './workspace-fields-resolver.js';
+import { ClusterFieldsResolver, OrganizationChangeResolver, WorkspaceChangeResolver, WorkspaceFieldsResolver } from './workspace-fields-resolver.js';
 import { WorkspaceEventsResolver } from './workspace-events-resolver.js';
 import { WorkspaceResolver } from './workspace-resolver.js';
-
-type SubgraphResolvers = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { typeDefs: unknown }>['resolvers']>;
 
 /** The subgraph's name in a supergraph: what routers and `schema/graphql/<name>.graphql` call it. */
 export const WORKSPACES_SUBGRAPH = 'workspaces';
 
-/** The Federation version the subgraph links: 2.3 is understood by every Federation 2 router (Apollo Router and Gateway, Hive Gateway, Cosmo). */
-const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
-
 /** Organizations, workspaces, members and governance, as type-graphql builds them (no federation). */
-export async function buildWorkspacesSchema(): Promise<GraphQLSchema> {
-  return buildSchema({
-    resolvers: [OrganizationResolver, WorkspaceResolver, WorkspaceFieldsResolver, WorkspaceChangeResolver, OrganizationChangeResolver, HistoryResolver, WorkspaceEventsResolver],
-    validate: false,
-    pubSub: NO_TOPICS,
+export function buildWorkspacesSchema(): Promise<GraphQLSchema> {
+  return buildTypeGraphQLSchema(WORKSPACES_SUBGRAPH, {
+    resolvers: [OrganizationResolver, WorkspaceResolver, WorkspaceFieldsResolver, ClusterFieldsResolver, WorkspaceChangeResolver, OrganizationChangeResolver, HistoryResolver, WorkspaceEventsResolver],
   });
 }
-
-/** type-graphql wants a PubSub once a resolver has a @Subscription, though ours bring their own `subscribe` (the log's event feed) and use no topics. */
-const NO_TOPICS: PubSub = {
-  publish() {
-    throw new Error('The workspaces subgraph publishes no topics: subscriptions follow the log.');
-  },
-  subscribe() {
-    throw new Error('The workspaces subgraph publishes no topics: subscriptions follow the log.');
-  },
-};
 
 /**
  * The workspaces subgraph (Apollo Federation 2): the same types and
@@ -45,10 +27,7 @@ const NO_TOPICS: PubSub = {
  * alone over HTTP.
  */
 export async function buildWorkspacesSubgraph(): Promise<GraphQLSchema> {
-  const schema = await buildWorkspacesSchema();
-  const resolvers: Record<string, object> = { ...createResolversMap(schema) };
-  for (const [type, reference] of Object.entries(referenceResolvers)) resolvers[type] = { ...resolvers[type], ...reference };
-  return buildSubgraphSchema({ typeDefs: parse(`${FEDERATION_LINK}\n${printSchemaWithDirectives(schema)}`), resolvers: resolvers as SubgraphResolvers });
+  return federatedSubgraph(await buildWorkspacesSchema(), referenceResolvers);
 }
 
 /** A subgraph schema's SDL with its federation directives (`@link`, `@key`): what a router composes. */

@@ -1,5 +1,5 @@
 import { Directive, Field, ID, Int, ObjectType } from 'type-graphql';
-import { ClusterConnectionKind, MembershipSource, OrganizationKindValue, RoleKind, SubjectKind, WorkspaceKindValue, WorkspaceRoleValue } from './enums.js';
+import { ClusterConnectionKind, ClusterSyncState, MembershipSource, OrganizationKindValue, RoleKind, SubjectKind, WorkspaceKindValue, WorkspaceRoleValue } from './enums.js';
 
 @ObjectType({ description: 'What the caller may do in a workspace: what the console shows or hides.' })
 export class Permissions {
@@ -37,6 +37,17 @@ export class Cluster {
   @Field(() => ID, { description: 'The workspace the cluster is attached to.' }) workspaceId!: string;
   @Field() name!: string;
   @Field(() => ClusterConnection) connection!: ClusterConnection;
+}
+
+@ObjectType({ description: "Whether the cluster carries what the workspace governs, as the reconciler last saw it." })
+export class ClusterSync {
+  @Field(() => ClusterSyncState) state!: ClusterSyncState;
+  @Field(() => String, { nullable: true, description: 'Why it is not in sync: pending (a change not applied yet), unreachable, timeout, unauthorized, tls, rejected, conflict, server-error…' })
+  reason!: string | null;
+  @Field(() => String, { nullable: true }) message!: string | null;
+  @Field({ description: 'When the state last changed (ISO 8601).' }) since!: string;
+  @Field(() => String, { nullable: true }) lastAttemptAt!: string | null;
+  @Field(() => String, { nullable: true }) lastSyncedAt!: string | null;
 }
 
 @ObjectType({ description: 'CPU and memory as Kubernetes quantities ("500m", "4Gi") or "unlimited".' })

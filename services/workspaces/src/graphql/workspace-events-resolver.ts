@@ -145,7 +145,7 @@ function deliveries(
         ending = workspaceDeleted(workspaceId);
         await finish();
       }
-      return { done: false, value: { event, organizationId } };
+      return { done: false, value: sharedDelivery(event, organizationId) };
     },
     async return(): Promise<IteratorResult<Delivery>> {
       ending = undefined;
@@ -155,7 +155,34 @@ function deliveries(
   };
 }
 
+/**
+ * Every subscriber of a workspace gets the same event object from the hub,
+ * and so the same delivery: the server may then execute the selection once
+ * for all the subscriptions that ask the same (nothing below depends on the
+ * caller, whose access was checked before the event was let through).
+ */
+const deliveriesByEvent = new WeakMap<ReadDomainEvent, { event: ReadDomainEvent; organizationId: string }>();
+
+function sharedDelivery(event: ReadDomainEvent, organizationId: string): Delivery {
+  const known = deliveriesByEvent.get(event);
+  if (known && known.organizationId === organizationId) return known;
+  const delivery = { event, organizationId };
+  deliveriesByEvent.set(event, delivery);
+  return delivery;
+}
+
+/** The event mapped (and its secrets redacted) once for all its subscribers. */
+const mapped = new WeakMap<ReadDomainEvent, { workspaceId: string; organizationId: string; entry: WorkspaceEvent }>();
+
 function toWorkspaceEvent(event: ReadDomainEvent, organizationId: string, workspaceId: string): WorkspaceEvent {
+  const known = mapped.get(event);
+  if (known && known.workspaceId === workspaceId && known.organizationId === organizationId) return known.entry;
+  const entry = mapEvent(event, organizationId, workspaceId);
+  mapped.set(event, { workspaceId, organizationId, entry });
+  return entry;
+}
+
+function mapEvent(event: ReadDomainEvent, organizationId: string, workspaceId: string): WorkspaceEvent {
   const position = event.position.toString();
   const { actor, correlationId } = event.metadata;
   return {

@@ -7,11 +7,12 @@ import { formatCpu, formatMemory } from '../domain/quantity.js';
 import type { WorkspaceReads } from '../app/reads.js';
 import { reflected } from './commanding.js';
 import type { WorkspacesContext } from './context.js';
-import { MembershipSource, RoleKind, WorkspaceRoleValue } from './enums.js';
+import { ClusterSyncState, MembershipSource, RoleKind, WorkspaceRoleValue } from './enums.js';
 import { permissionsOf, toCluster, toLimits, toOrganization, toSubject, toWorkspace } from './mapping.js';
 import {
   Cluster,
   ClusterRoleBinding,
+  ClusterSync,
   ImageRestriction,
   Member,
   NamespaceQuota,
@@ -151,4 +152,14 @@ export async function requireRole(reads: WorkspaceReads, workspaceId: string): P
   const role = await reads.roleIn(workspaceId);
   if (!role) throw workspaceNotFound(workspaceId);
   return role;
+}
+
+/** A cluster's sync state, from the reconciler running in this process (null when none runs here). */
+@Resolver(() => Cluster)
+export class ClusterFieldsResolver {
+  @FieldResolver(() => ClusterSync, { nullable: true, description: 'Whether the cluster carries what the workspace governs (in sync, out of sync, unreachable, with the reason); null where no reconciler runs.' })
+  sync(@Root() cluster: Cluster, @Ctx() context: WorkspacesContext): ClusterSync | null {
+    const view = context.clusterSync?.(cluster.id);
+    return view ? { ...view, state: view.state as ClusterSyncState } : null;
+  }
 }

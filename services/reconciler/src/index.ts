@@ -1,0 +1,11 @@
+export { startReconciler, type Reconciler, type ReconcilerLogger, type ReconcilerOptions } from './reconciler.js';
+export type { ClusterSyncStatus } from './status.js';
+export { desiredObjects, type DesiredInput, type OpenedSecret } from './desired/objects.js';
+export { desiredHash } from './desired/hash.js';
+export { imagePolicyObjects } from './desired/images.js';
+export { MANAGED_BY, MANAGED_BY_LABEL, objectNames, SECRET_VERSION_ANNOTATION, WORKSPACE_LABEL, workspaceIdentity, type WorkspaceIdentity } from './desired/identity.js';
+export { MANAGED_KINDS, objectKey, type KubeObject } from './desired/types.js';
+export { contains, releaseCluster, syncChanges, syncCluster, type Applied, type CallOptions, type ReleaseReport, type SyncReport } from './apply/cluster-sync.js';
+export { backoffDelay, Scheduler, type RetryPolicy } from './apply/scheduler.js';
+export { classify, SyncError, type SyncFailure } from './apply/failure.js';
+export { ReconcilerFold, targetKey, type Attachment, type RecordedOutcome } from './fold.js';
