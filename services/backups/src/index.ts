@@ -15,3 +15,7 @@ export { everyClusterHealthy, startBackupsService, type BackupsService, type Bac
 export * from './app/streams.js';
 export { backupsProjector } from './read-model/projector.js';
 export * from './read-model/queries.js';
+export { buildBackupsSchema, buildBackupsSubgraph, BACKUPS_SUBGRAPH } from './graphql/schema.js';
+export { backupsReads, type BackupsReadSource } from './graphql/reads.js';
+export type { BackupsContext, BackupsLive, BackupsReads } from './graphql/context.js';
+export * from './velero/index.js';

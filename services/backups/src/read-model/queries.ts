@@ -318,6 +318,16 @@ async function page<Row extends { requested_at: Date | string }, T>(
   };
 }
 
+/** The cursor just after a backup of a page: pass it as `after` to continue from there. */
+export function backupCursor(backup: Pick<BackupSummary, 'requestedAt' | 'backupId'>): string {
+  return writeCursor(backup.requestedAt, backup.backupId);
+}
+
+/** The cursor just after a restore of a page. */
+export function restoreCursor(restore: Pick<RestoreSummary, 'requestedAt' | 'restoreId'>): string {
+  return writeCursor(restore.requestedAt, restore.restoreId);
+}
+
 /** An opaque cursor: the last row's request time and id. */
 function writeCursor(requestedAt: Date, id: string): string {
   return Buffer.from(JSON.stringify([requestedAt.toISOString(), id])).toString('base64url');
