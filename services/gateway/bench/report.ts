@@ -169,13 +169,13 @@ export function markdownSection(report: Report): string {
 }
 
 /** Replaces this benchmark's section of `file` (between its markers), or appends it; the rest of the file is kept as it is. */
-export function writeSection(file: string, section: string): void {
+export function writeSection(file: string, section: string, markers: { start: string; end: string } = { start: SECTION_START, end: SECTION_END }): void {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const start = text.indexOf(SECTION_START);
-  const end = text.indexOf(SECTION_END);
+  const start = text.indexOf(markers.start);
+  const end = text.indexOf(markers.end);
   let next: string;
   if (start >= 0 && end > start) {
-    next = text.slice(0, start) + section + text.slice(end + SECTION_END.length);
+    next = text.slice(0, start) + section + text.slice(end + markers.end.length);
   } else {
     next = text === '' ? `${section}\n` : `${text.replace(/\n*$/, '\n\n')}${section}\n`;
   }

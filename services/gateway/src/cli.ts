@@ -7,14 +7,14 @@ import { openReadModelDb } from '@canopy/projections';
 import { canopyEventRegistry } from '@canopy/schema';
 import { streamHistory, workspaceHistory, type HistoryEntry, type HistoryFilter } from '@canopy/workspaces';
 import { AuthConfigError, authSettingsFromEnv, mintToken, parseTtl, resolveAuthConfig } from './auth/index.js';
-import { ConfigError, DEFAULT_SUBGRAPH_PORT, loadConfig, SUBGRAPHS, type SubgraphName } from './config.js';
+import { ConfigError, DEFAULT_SUBGRAPH_PORTS, loadConfig, SUBGRAPHS, type SubgraphName } from './config.js';
 import { DataDirInUse, lockDataDir } from './data-dir-lock.js';
 import { replay, UnknownProjection } from './replay.js';
 
 const USAGE = `Usage: canopy token --user <id> [--name <display name>] [--email <address>] [--ttl <duration>]
        canopy history (--workspace <id> | --stream <name>) [--since <time>] [--until <time>] [--actor <id>] [--json]
        canopy replay [--projection <name>]
-       canopy subgraph workspaces [--port <port>] [--host <address>]
+       canopy subgraph workspaces|backups|workloads [--port <port>] [--host <address>]
 
 Mints a bearer token for the Canopy API and prints it alone on stdout:
   TOKEN=$(npx canopy token --user alice@example.com)
@@ -48,11 +48,11 @@ exit 0 when they all are, 1 when one differs. Same log and data directory
 rules as history.
 
 subgraph serves one subgraph alone over HTTP (/graphql, /healthz, /metrics)
-until SIGINT or SIGTERM, for a gateway (CANOPY_SUBGRAPH_WORKSPACES_URL) or
+until SIGINT or SIGTERM, for a gateway (CANOPY_SUBGRAPH_<NAME>_URL) or
 any Federation 2 router to route to. Same CANOPY_* configuration and
 authentication as the server; it opens the log, the keys and the read models
 itself (an embedded data directory: while no other process has it).
-  --port   default $PORT, else ${DEFAULT_SUBGRAPH_PORT}
+  --port   default $PORT, else ${DEFAULT_SUBGRAPH_PORTS.workspaces} (workspaces), ${DEFAULT_SUBGRAPH_PORTS.backups} (backups), ${DEFAULT_SUBGRAPH_PORTS.workloads} (workloads)
   --host   default $HOST, else 127.0.0.1`;
 
 /** Exit code 2: the command line or the configuration is wrong. */
@@ -179,7 +179,7 @@ async function subgraph(args: string[], env: NodeJS.ProcessEnv): Promise<number>
   const [name, ...rest] = args;
   if (!SUBGRAPHS.includes(name as SubgraphName)) throw new UsageError(`subgraph needs a subgraph name: ${SUBGRAPHS.join(', ')}.`);
   const values = commandOptions(rest, { port: { type: 'string' }, host: { type: 'string' } });
-  const config = loadConfig({ ...env, PORT: values.port ?? env['PORT'] ?? String(DEFAULT_SUBGRAPH_PORT), ...(values.host === undefined ? {} : { HOST: values.host }) });
+  const config = loadConfig({ ...env, PORT: values.port ?? env['PORT'] ?? String(DEFAULT_SUBGRAPH_PORTS[name as SubgraphName]), ...(values.host === undefined ? {} : { HOST: values.host }) });
   const logger = pino({ level: config.logLevel });
   // Loaded here: the server's modules (Apollo, the subgraph) would slow down every other command's start.
   const { startSubgraph } = await import('./subgraph.js');

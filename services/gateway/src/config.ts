@@ -31,6 +31,14 @@ const Environment = z.object({
     .string()
     .regex(/^https?:\/\/\S+$/, "must be the http(s):// URL of the workspaces subgraph's GraphQL endpoint, e.g. http://127.0.0.1:4001/graphql")
     .optional(),
+  CANOPY_SUBGRAPH_BACKUPS_URL: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, "must be the http(s):// URL of the backups subgraph's GraphQL endpoint, e.g. http://127.0.0.1:4002/graphql")
+    .optional(),
+  CANOPY_SUBGRAPH_WORKLOADS_URL: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, "must be the http(s):// URL of the workloads subgraph's GraphQL endpoint, e.g. http://127.0.0.1:4003/graphql")
+    .optional(),
   CANOPY_MODE: z.enum(['production', 'development']).default('production'),
   CANOPY_DEV_USER: z.string().min(1).max(200).default('dev@example.com'),
   CANOPY_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(10),
@@ -45,6 +53,13 @@ const Environment = z.object({
   CANOPY_SUBSCRIPTION_BUFFER_BYTES: z.coerce.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
   CANOPY_SUBSCRIPTION_KEEPALIVE_MS: z.coerce.number().int().min(0).max(600_000).default(12_000),
   CANOPY_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(10_000).default(100),
+  CANOPY_SIMULATED_CLUSTERS: z
+    .string()
+    .default('')
+    .transform((text) => text.split(',').map((name) => name.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a comma-separated list of cluster names (lower-case letters, digits and -)')).max(20)),
+  CANOPY_BACKUP_TICK_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  CANOPY_RESYNC_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(180_000),
 });
 
 export interface Config {
@@ -76,14 +91,23 @@ export interface Config {
   rateLimit: RateLimitSettings;
   /** GraphQL subscriptions over WebSocket (subscriptions/): what one subscriber may hold, and keep-alive. */
   subscriptions: SubscriptionLimits;
+  /** Simulated clusters this process runs, by name (CANOPY_SIMULATED_CLUSTERS; `npm start`: sim-east,sim-west). */
+  simulatedClusters: string[];
+  /** How often due backup schedules run and expired backups are deleted (CANOPY_BACKUP_TICK_MS). */
+  backupTickMs: number;
+  /** How often the reconciler checks every cluster again to repair drift (CANOPY_RESYNC_INTERVAL_MS). */
+  resyncIntervalMs: number;
 }
 
 /** The subgraphs the gateway composes. */
-export const SUBGRAPHS = ['workspaces'] as const;
+export const SUBGRAPHS = ['workspaces', 'backups', 'workloads'] as const;
 export type SubgraphName = (typeof SUBGRAPHS)[number];
 
 /** The port `canopy subgraph <name>` listens on by default (next to the gateway's 4000), as in the committed supergraph's URLs. */
 export const DEFAULT_SUBGRAPH_PORT = 4001;
+
+/** Each subgraph's default port when served alone: workspaces 4001, backups 4002, workloads 4003. */
+export const DEFAULT_SUBGRAPH_PORTS: Readonly<Record<SubgraphName, number>> = { workspaces: DEFAULT_SUBGRAPH_PORT, backups: DEFAULT_SUBGRAPH_PORT + 1, workloads: DEFAULT_SUBGRAPH_PORT + 2 };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -121,7 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth: { jwtSecret: e.CANOPY_JWT_SECRET, jwksUrl: e.CANOPY_JWKS_URL, issuer: e.CANOPY_JWT_ISSUER, audience: e.CANOPY_JWT_AUDIENCE, dataDir: e.CANOPY_DATA_DIR },
     maxBodyBytes: e.CANOPY_MAX_BODY_BYTES,
     readYourWritesTimeoutMs: e.CANOPY_READ_YOUR_WRITES_TIMEOUT_MS,
-    subgraphs: { workspaces: { url: e.CANOPY_SUBGRAPH_WORKSPACES_URL } },
+    subgraphs: { workspaces: { url: e.CANOPY_SUBGRAPH_WORKSPACES_URL }, backups: { url: e.CANOPY_SUBGRAPH_BACKUPS_URL }, workloads: { url: e.CANOPY_SUBGRAPH_WORKLOADS_URL } },
     mode: e.CANOPY_MODE,
     devUser: e.CANOPY_DEV_USER,
     limits: {
@@ -140,6 +164,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perConnection: e.CANOPY_SUBSCRIPTIONS_PER_CONNECTION,
       maxMessageBytes: e.CANOPY_MAX_BODY_BYTES,
     },
+    simulatedClusters: e.CANOPY_SIMULATED_CLUSTERS,
+    backupTickMs: e.CANOPY_BACKUP_TICK_MS,
+    resyncIntervalMs: e.CANOPY_RESYNC_INTERVAL_MS,
   };
 }
 

@@ -2,6 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { EventStore } from '@canopy/eventstore';
 import type { ProjectionRunner } from '@canopy/projections';
+import { buildBackupsSubgraph } from '@canopy/backups';
+import { buildWorkloadsSubgraph } from '@canopy/workloads';
 import { buildWorkspacesSubgraph, subgraphSdl } from '@canopy/workspaces';
 import { createAuthenticator, resolveAuthConfig, type AuthConfig } from './auth/index.js';
 import type { Config, SubgraphName } from './config.js';
@@ -14,9 +16,11 @@ import { createGraphiQL } from './explorer/graphiql.js';
 import { createGraphQLMetrics } from './observability/graphql-metrics.js';
 import { withRequestScope } from './observability/request-scope.js';
 import { createGraphQLSafety } from './safety/index.js';
-import { attachSubscriptions, workspacesSubscriptionRoute, type SubscriptionServer } from './subscriptions/index.js';
-import { createSupergraphGateway, remoteSubgraphsHealth } from './supergraph.js';
-import { openWorkspacesBackend } from './workspaces-backend.js';
+import { attachSubscriptions, workspacesSubscriptionRoute, type SubscriptionRoute, type SubscriptionServer } from './subscriptions/index.js';
+import type { ClusterAccess } from './clusters.js';
+import type { CallerRequest, RequestContext } from './request-context.js';
+import { createSupergraphGateway, remoteSubgraphsHealth, type SubgraphPlacement } from './supergraph.js';
+import { openWorkspacesBackend, type WorkspacesBackend } from './workspaces-backend.js';
 
 export { DEV_MASTER_KEY_FILE } from './workspaces-backend.js';
 
@@ -25,6 +29,8 @@ export interface RunningGateway {
   /** The log and the read models' runner, when the workspaces subgraph runs in this process (absent when it is remote). */
   store: EventStore | undefined;
   projections: ProjectionRunner | undefined;
+  /** The clusters this process reaches, and the simulated ones it runs (with the backend here). */
+  clusters: ClusterAccess | undefined;
   /** GraphQL subscriptions over WebSocket on /graphql. */
   subscriptions: SubscriptionServer;
   stop(): Promise<void>;
@@ -65,8 +71,8 @@ export async function startServing(config: Config, logger: Logger, serving: Serv
 async function serve(config: Config, baseLogger: Logger, authConfig: AuthConfig, releaseDataDir: () => Promise<void>, serving: Serving, backendHere: boolean): Promise<RunningGateway> {
   const logger = withRequestScope(baseLogger);
   const backend = backendHere ? await openWorkspacesBackend(config, logger) : undefined;
-  const subgraph = await buildWorkspacesSubgraph();
-  const remotes = serving.kind === 'gateway' && config.subgraphs.workspaces.url !== undefined ? [{ name: 'workspaces', url: config.subgraphs.workspaces.url }] : [];
+  const placements = await subgraphPlacements(config, backend);
+  const remotes = serving.kind === 'gateway' ? placements.flatMap((p) => (p.url === undefined ? [] : [{ name: p.name, url: p.url }])) : [];
   const metrics = backend?.metrics ?? createMetrics();
   const graphqlMetrics = createGraphQLMetrics(metrics);
   const explorer = config.mode === 'development' ? createGraphiQL({ endpoint: '/graphql', token: devTokenMinter(authConfig, config.devUser) }) : undefined;
@@ -77,16 +83,15 @@ async function serve(config: Config, baseLogger: Logger, authConfig: AuthConfig,
     );
   }
   const authenticator = createAuthenticator(authConfig);
+  const safety = createGraphQLSafety({ mode: config.mode, limits: config.limits, rateLimit: config.rateLimit, ...(explorer ? { landingPage: explorer.plugin } : {}) });
   const graphql = await createGraphQLHandler({
     executable:
-      serving.kind === 'subgraph'
-        ? { schema: subgraph }
-        : { gateway: createSupergraphGateway([{ name: 'workspaces', schema: subgraph, sdl: subgraphSdl(subgraph), url: config.subgraphs.workspaces.url }], logger) },
-    context: backend ? backend.contextFor : (request) => request,
+      serving.kind === 'subgraph' ? { schema: placementOf(placements, serving.name).schema } : { gateway: createSupergraphGateway(placements, logger) },
+    context: requestContextOf(serving, placements, backend),
     authenticator,
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    safety: createGraphQLSafety({ mode: config.mode, limits: config.limits, rateLimit: config.rateLimit, ...(explorer ? { landingPage: explorer.plugin } : {}) }),
+    safety,
     metrics: graphqlMetrics,
   });
 
@@ -106,12 +111,9 @@ async function serve(config: Config, baseLogger: Logger, authConfig: AuthConfig,
     authenticator,
     logger,
     limits: config.subscriptions,
+    guard: safety.subscriptions,
     onSubscriptionsChanged: (delta) => (delta > 0 ? graphqlMetrics.subscriptionOpened() : graphqlMetrics.subscriptionClosed()),
-    routes: [
-      backend
-        ? workspacesSubscriptionRoute({ schema: subgraph, contextFor: backend.contextFor })
-        : { subgraph: 'workspaces', schema: subgraph, url: config.subgraphs.workspaces.url! },
-    ],
+    routes: subscriptionRoutes(serving.kind === 'subgraph' ? placements.filter((p) => p.name === serving.name) : placements, backend),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -120,12 +122,13 @@ async function serve(config: Config, baseLogger: Logger, authConfig: AuthConfig,
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
   const serves = serving.kind === 'subgraph' ? `the ${serving.name} subgraph` : 'the composed API';
-  const subgraphs = { workspaces: serving.kind === 'gateway' ? (config.subgraphs.workspaces.url ?? 'in-process') : undefined };
+  const subgraphs = serving.kind === 'gateway' ? Object.fromEntries(placements.map((p) => [p.name, p.url ?? 'in-process'])) : undefined;
   logger.info({ url, serves, subgraphs, graphql: `${url}/graphql`, health: `${url}/healthz`, metrics: `${url}/metrics` }, 'canopy listening');
   return {
     url,
     store: backend?.store,
     projections: backend?.projections,
+    clusters: backend?.clusters,
     subscriptions,
     async stop() {
       await subscriptions.close();
@@ -137,4 +140,54 @@ async function serve(config: Config, baseLogger: Logger, authConfig: AuthConfig,
       logger.info('canopy stopped');
     },
   };
+}
+
+/**
+ * Where each subgraph runs: in this process when the backend is here (its
+ * URL unset), else at its URL. Without the backend and without a URL, the
+ * backups and workloads subgraphs are left out of the composition (they
+ * need the process that runs the log, the read models and the workspaces).
+ */
+async function subgraphPlacements(config: Config, backend: WorkspacesBackend | undefined): Promise<(SubgraphPlacement & { contextOf(request: RequestContext): unknown })[]> {
+  const workspaces = await buildWorkspacesSubgraph();
+  const placements: (SubgraphPlacement & { contextOf(request: RequestContext): unknown })[] = [
+    { name: 'workspaces', schema: workspaces, sdl: subgraphSdl(workspaces), url: config.subgraphs.workspaces.url, contextOf: (request) => request },
+  ];
+  const extensions = [
+    { name: 'backups' as const, schema: await buildBackupsSubgraph(), contextOf: (request: RequestContext) => request.backups },
+    { name: 'workloads' as const, schema: await buildWorkloadsSubgraph(), contextOf: (request: RequestContext) => request.workloads },
+  ];
+  for (const extension of extensions) {
+    const url = config.subgraphs[extension.name].url;
+    if (url !== undefined || backend) placements.push({ ...extension, sdl: subgraphSdl(extension.schema), url });
+  }
+  return placements;
+}
+
+function placementOf<P extends { name: string }>(placements: readonly P[], name: SubgraphName): P {
+  const placement = placements.find((p) => p.name === name);
+  if (!placement) throw new Error(`The ${name} subgraph is not served by this process.`);
+  return placement;
+}
+
+/** The subscription fields of each subgraph: executed here when it runs here, relayed to its URL otherwise. */
+function subscriptionRoutes(placements: readonly SubgraphPlacement[], backend: WorkspacesBackend | undefined): SubscriptionRoute[] {
+  return placements.map((placement): SubscriptionRoute => {
+    if (placement.url !== undefined || !backend) return { subgraph: placement.name, schema: placement.schema, url: placement.url! };
+    if (placement.name === 'workspaces') return workspacesSubscriptionRoute({ schema: placement.schema, contextFor: backend.contextFor });
+    const contextOf = placement.name === 'backups' ? backend.backupsSubscriptionContext : backend.workloadsSubscriptionContext;
+    return {
+      subgraph: placement.name,
+      schema: placement.schema,
+      context: ({ userId, correlationId, events }) => contextOf({ caller: { userId }, correlationId, readAfter: undefined, authorization: '' }, events),
+    };
+  });
+}
+
+/** What the resolvers get for a request: the backend's context (a subgraph served alone gets its own part of it), or the caller's request when every subgraph is remote. */
+function requestContextOf(serving: Serving, placements: readonly (SubgraphPlacement & { contextOf(request: RequestContext): unknown })[], backend: WorkspacesBackend | undefined): (request: CallerRequest) => RequestContext {
+  if (!backend) return (request) => request;
+  if (serving.kind === 'gateway') return backend.contextFor;
+  const own = placementOf(placements, serving.name).contextOf;
+  return (request) => own(backend.contextFor(request)) as RequestContext;
 }

@@ -13,6 +13,9 @@ import type { CallerRequest, RequestContext } from './request-context.js';
 import { requestTarget } from './request-target.js';
 import { subscriptionsOverWebSocketOnly } from './subscriptions/http-refusal.js';
 
+/** How long stopping waits for running operations to finish. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
 export type GraphQLHandler = ((request: IncomingMessage, response: ServerResponse) => void) & { stop(): Promise<void> };
 
 /**
@@ -51,14 +54,18 @@ export async function createGraphQLHandler(deps: {
       return refuse(response, 400, error as CanopyError, deps.metrics);
     }
     response.setHeader(CORRELATION_HEADER, correlationId);
-    inRequestScope(correlationId, () =>
-      handle(request, response, correlationId).catch((error: unknown) => {
+    inRequestScope(correlationId, () => {
+      const running = handle(request, response, correlationId).catch((error: unknown) => {
         deps.logger.error({ err: error }, 'graphql request failed');
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ errors: [{ message: 'Internal error', extensions: { code: ErrorCode.INTERNAL } }] }));
-      }),
-    );
+      });
+      inFlight.add(running);
+      void running.finally(() => inFlight.delete(running));
+    });
   };
+  // Operations still running (their client may have gone): stopping waits for them before what they use is closed.
+  const inFlight = new Set<Promise<void>>();
 
   async function handle(request: IncomingMessage, response: ServerResponse, correlationId: string): Promise<void> {
     const body = await readBody(request, deps.maxBodyBytes);
@@ -109,7 +116,12 @@ export async function createGraphQLHandler(deps: {
     }
   }
 
-  return Object.assign(handler, { stop: () => server.stop() });
+  return Object.assign(handler, {
+    async stop() {
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, DRAIN_TIMEOUT_MS).unref())]);
+      await server.stop();
+    },
+  });
 }
 
 /** Answers a request refused before Apollo Server sees it. */

@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { EventStore } from '@canopy/eventstore';
 import { Counter } from 'prom-client';
-import { openReadModelDb, ProjectionRunner, type ReadModelTx } from '@canopy/projections';
+import { openReadModelDb, ProjectionRunner, type Projector, type ReadModelTx } from '@canopy/projections';
+import { backupsProjector } from '@canopy/backups';
+import { workloadsProjector } from '@canopy/workloads';
 import { workspaceProjectors, workspaceReads } from '@canopy/workspace-read-models';
 import type { ReadModelConsistency, WorkspaceReads } from '@canopy/workspaces';
 import type { Config } from './config.js';
@@ -16,6 +18,10 @@ export interface ReadModels {
    * server, and `readAfter` (a log position the client passes), if later.
    */
   readsFor(userId: string, readAfter?: bigint): WorkspaceReads;
+  /** What reads of one request await first: the read models reflect the caller's last write through this server, and `readAfter`. */
+  readyFor(userId: string, readAfter?: bigint): () => Promise<boolean>;
+  /** The read models' database as queries use it (statements counted). */
+  db: ReadModelTx;
   consistency: ReadModelConsistency;
   /** Runs a query on the read models' database (readiness). */
   ping(): Promise<void>;
@@ -27,10 +33,13 @@ export interface ReadModels {
  * background: queries are served at once, from what the tables hold, while
  * a new or rebuilt projector catches up.
  */
+/** Every read model the process projects: the workspaces' four, backups and workloads (`canopy replay` rebuilds the same). */
+export const PROJECTORS: readonly Projector[] = [...workspaceProjectors, backupsProjector, workloadsProjector];
+
 export async function startReadModels(config: Config, store: EventStore, registry: Registry, logger: Logger): Promise<ReadModels> {
   const db = await openReadModelDb(config.readModels);
   logger.info({ readModels: db.description }, 'read models open');
-  const runner = new ProjectionRunner({ store, db, projectors: workspaceProjectors, registry, logger: logger.child({ component: 'projections' }) });
+  const runner = new ProjectionRunner({ store, db, projectors: [...PROJECTORS], registry, logger: logger.child({ component: 'projections' }) });
   try {
     await runner.start();
   } catch (error) {
@@ -46,19 +55,21 @@ export async function startReadModels(config: Config, store: EventStore, registr
   };
   // Per caller, the position of their last write through this server (bounded: the oldest callers are forgotten, their writes long projected).
   const lastWrites = new LRUCache<string, bigint>({ max: 100_000 });
+  const readyFor = (userId: string, readAfter?: bigint) => {
+    let waited: { position: bigint; reached: Promise<boolean> } | undefined;
+    return () => {
+      const written = lastWrites.get(userId);
+      const position = written === undefined || (readAfter !== undefined && readAfter > written) ? readAfter : written;
+      if (position === undefined) return Promise.resolve(true);
+      if (waited?.position !== position) waited = { position, reached: waitFor(position) };
+      return waited.reached;
+    };
+  };
   return {
     runner,
-    readsFor(userId, readAfter) {
-      let waited: { position: bigint; reached: Promise<boolean> } | undefined;
-      const ready = () => {
-        const written = lastWrites.get(userId);
-        const position = written === undefined || (readAfter !== undefined && readAfter > written) ? readAfter : written;
-        if (position === undefined) return Promise.resolve(true);
-        if (waited?.position !== position) waited = { position, reached: waitFor(position) };
-        return waited.reached;
-      };
-      return workspaceReads({ ...source, ready }, userId);
-    },
+    db: source.db,
+    readyFor,
+    readsFor: (userId, readAfter) => workspaceReads({ ...source, ready: readyFor(userId, readAfter) }, userId),
     consistency: {
       waitFor: async (position) => (position === undefined ? true : waitFor(position)),
       wrote(userId, position) {

@@ -1,6 +1,6 @@
+import { PROJECTORS } from './read-models.js';
 import type { EventStore } from '@canopy/eventstore';
 import { ProjectionRunner, type ProjectionChecksum, type ReadModelDb, type RebuildProgress } from '@canopy/projections';
-import { workspaceProjectors } from '@canopy/workspace-read-models';
 
 export interface ReplayOutcome {
   name: string;
@@ -25,7 +25,7 @@ export async function replay(
   db: ReadModelDb,
   options: { name?: string | undefined; onStart?(name: string, head: bigint): void; onProgress?(progress: RebuildProgress): void },
 ): Promise<ReplayOutcome[]> {
-  const runner = new ProjectionRunner({ store, db, projectors: workspaceProjectors });
+  const runner = new ProjectionRunner({ store, db, projectors: [...PROJECTORS] });
   const names = options.name === undefined ? runner.names : [options.name];
   for (const name of names) if (!runner.names.includes(name)) throw new UnknownProjection(name, runner.names);
   await runner.start();

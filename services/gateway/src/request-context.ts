@@ -1,3 +1,5 @@
+import type { BackupsContext } from '@canopy/backups';
+import type { WorkloadsContext } from '@canopy/workloads';
 import type { WorkspacesContext } from '@canopy/workspaces';
 
 /**
@@ -20,4 +22,4 @@ export interface CallerRequest {
  * subgraph's resolvers through the gateway's in-process data source);
  * when every subgraph is remote it is only the caller's request.
  */
-export type RequestContext = CallerRequest & Partial<WorkspacesContext>;
+export type RequestContext = CallerRequest & Partial<WorkspacesContext> & { backups?: BackupsContext; workloads?: WorkloadsContext };

@@ -1,11 +1,13 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { execute, isScalarType, isSpecifiedScalarType, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { Logger } from 'pino';
 import { CanopyError, ErrorCode } from '@canopy/schema';
 import { composeSupergraph } from '@canopy/schema/graphql';
-import { DEFAULT_SUBGRAPH_PORT, type SubgraphName } from './config.js';
+import { DEFAULT_SUBGRAPH_PORTS, type SubgraphName } from './config.js';
 import type { HealthAnswer } from './http-server.js';
 import type { RequestContext } from './request-context.js';
+import { withSingleSubgraphShortcut } from './single-subgraph.js';
 
 /**
  * Where a subgraph answers when served alone with its defaults (`canopy
@@ -13,7 +15,11 @@ import type { RequestContext } from './request-context.js';
  * (`schema/graphql/supergraph.graphql`), which routers override per
  * deployment.
  */
-export const DEFAULT_SUBGRAPH_URLS: Readonly<Record<SubgraphName, string>> = { workspaces: `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORT}/graphql` };
+export const DEFAULT_SUBGRAPH_URLS: Readonly<Record<SubgraphName, string>> = {
+  workspaces: `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORTS.workspaces}/graphql`,
+  backups: `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORTS.backups}/graphql`,
+  workloads: `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORTS.workloads}/graphql`,
+};
 
 export interface SubgraphPlacement {
   name: SubgraphName;
@@ -22,6 +28,8 @@ export interface SubgraphPlacement {
   sdl: string;
   /** Served behind this URL; in this process when undefined. */
   url: string | undefined;
+  /** In process: its resolvers' context, from the request's (default: the request's as is). */
+  contextOf?(request: RequestContext): unknown;
 }
 
 /**
@@ -32,9 +40,10 @@ export interface SubgraphPlacement {
  * schema, with the request's context as is (no network hop, no
  * serialization of the context); a remote one gets the caller's
  * Authorization, correlation id and `canopy-read-after` headers and
- * authenticates the caller again.
+ * authenticates the caller again. Operations one in-process subgraph
+ * answers whole skip planning (single-subgraph.ts).
  */
-export function createSupergraphGateway(subgraphs: readonly SubgraphPlacement[], logger: Logger): ApolloGateway {
+export function createSupergraphGateway(subgraphs: readonly SubgraphPlacement[], logger: Logger): GatewayInterface {
   const { supergraphSdl } = composeSupergraph(subgraphs.map((s) => ({ name: s.name, url: s.url ?? DEFAULT_SUBGRAPH_URLS[s.name], sdl: s.sdl })));
   const placements = new Map<string, SubgraphPlacement>(subgraphs.map((s) => [s.name, s]));
   const gateway = new ApolloGateway({
@@ -43,11 +52,14 @@ export function createSupergraphGateway(subgraphs: readonly SubgraphPlacement[],
     buildService({ name }) {
       const placement = placements.get(name);
       if (!placement) throw new Error(`The supergraph names a subgraph "${name}" this gateway does not know.`);
-      return placement.url === undefined ? new InProcessDataSource(placement.schema) : new ForwardingDataSource(name, placement.url, logger);
+      return placement.url === undefined ? new InProcessDataSource(placement.schema, placement.contextOf ?? ((request) => request)) : new ForwardingDataSource(name, placement.url, logger);
     },
   });
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => adoptScalars(apiSchema, subgraphs));
-  return gateway;
+  return withSingleSubgraphShortcut(
+    gateway,
+    subgraphs.filter((s) => s.url === undefined).map((s) => ({ ...s, contextOf: s.contextOf ?? ((request: RequestContext) => request) })),
+  );
 }
 
 /**
@@ -79,7 +91,10 @@ type SubgraphResponse = Awaited<ReturnType<GraphQLDataSource['process']>>;
 class InProcessDataSource implements GraphQLDataSource<RequestContext> {
   private readonly validated = new WeakSet<DocumentNode>();
 
-  constructor(private readonly schema: GraphQLSchema) {}
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly contextOf: (request: RequestContext) => unknown,
+  ) {}
 
   async process(options: GraphQLDataSourceProcessOptions<RequestContext>): Promise<SubgraphResponse> {
     const { request } = options;
@@ -89,7 +104,7 @@ class InProcessDataSource implements GraphQLDataSource<RequestContext> {
       if (errors.length > 0) return { errors } as SubgraphResponse;
       this.validated.add(document);
     }
-    const result = await execute({ schema: this.schema, document, variableValues: request.variables, operationName: request.operationName, contextValue: options.context });
+    const result = await execute({ schema: this.schema, document, variableValues: request.variables, operationName: request.operationName, contextValue: this.contextOf(options.context as RequestContext) });
     return result as SubgraphResponse;
   }
 }

@@ -5,7 +5,13 @@ import { EventLog, openEventStore, type EventStore } from '@canopy/eventstore';
 import { loadOrCreateDevMasterKey, openKeyStore, parseMasterKey } from '@canopy/keystore';
 import type { ProjectionRunner } from '@canopy/projections';
 import { canopyEventRegistry } from '@canopy/schema';
-import { startWorkspacesService, type WorkspacesContext } from '@canopy/workspaces';
+import type { BackupsContext } from '@canopy/backups';
+import { startWorkspacesService, type EventFeed, type WorkspacesContext } from '@canopy/workspaces';
+import { openBackupsBackend } from './backups-backend.js';
+import { openClusterAccess, type ClusterAccess } from './clusters.js';
+import { startReconciler, type Reconciler } from '@canopy/reconciler';
+import type { WorkloadsContext } from '@canopy/workloads';
+import { openWorkloadsBackend } from './workloads-backend.js';
 import type { Config } from './config.js';
 import { logHealth, type HealthAnswer } from './http-server.js';
 import { createMetrics } from './metrics.js';
@@ -20,8 +26,16 @@ export interface WorkspacesBackend {
   store: EventStore;
   projections: ProjectionRunner;
   metrics: Registry;
-  /** The resolvers' context for one request: fresh read loaders, waiting for the caller's last write. */
-  contextFor(request: CallerRequest): CallerRequest & WorkspacesContext;
+  /** The resolvers' context for one request: fresh read loaders, waiting for the caller's last write; the backups subgraph's under `backups`. */
+  contextFor(request: CallerRequest): BackendContext;
+  /** The backups subgraph's context of one subscription. */
+  backupsSubscriptionContext(request: CallerRequest, events: EventFeed): BackupsContext;
+  /** The workloads subgraph's context of one subscription. */
+  workloadsSubscriptionContext(request: CallerRequest, events: EventFeed): WorkloadsContext;
+  /** The clusters this process reaches (and the simulated ones it runs). */
+  clusters: ClusterAccess;
+  /** Applies every workspace's governance to its clusters (services/reconciler). */
+  reconciler: Reconciler;
   /** `/healthz`: the log answers, and how each projector is doing. */
   health(): Promise<HealthAnswer>;
   /** `/readyz`: the log and the read models' database answer, and the projectors are live. */
@@ -29,7 +43,10 @@ export interface WorkspacesBackend {
   close(): Promise<void>;
 }
 
-/** Opens the log and the key store, projects the read models, and folds the workspaces. */
+/** A request's context: the workspaces subgraph's, with the backups and workloads subgraphs' under `backups` and `workloads`. */
+export type BackendContext = CallerRequest & WorkspacesContext & { backups: BackupsContext; workloads: WorkloadsContext };
+
+/** Opens the log and the key store, projects the read models, folds the workspaces, and starts the backups service and the cluster access. */
 export async function openWorkspacesBackend(config: Config, logger: Logger): Promise<WorkspacesBackend> {
   const masterKey = await resolveMasterKey(config, logger);
   const log = await openEventStore(config.eventStore);
@@ -40,22 +57,41 @@ export async function openWorkspacesBackend(config: Config, logger: Logger): Pro
   const readModels = await startReadModels(config, log.store, metrics, logger);
   const eventLog = new EventLog(log.store, canopyEventRegistry());
   const service = await startWorkspacesService({ log: eventLog, keys: keys.keys, onError: (error) => logger.error({ err: error }, 'the directory feed stopped') });
+  const clusters = await openClusterAccess({ simulated: config.simulatedClusters, dataDir: config.dataDir, logger });
+  const reconciler = await startReconciler({ log: eventLog, keys: keys.keys, connector: clusters.connector, resyncIntervalMs: config.resyncIntervalMs, logger: logger.child({ component: 'reconciler' }) });
+  const backups = await openBackupsBackend({ log: eventLog, workspaces: service.directory, connector: clusters.connector, readModels, tickMs: config.backupTickMs, logger });
+  const workloads = await openWorkloadsBackend({ log: eventLog, store: log.store, workspaces: service.directory, connector: clusters.connector, readModels, logger });
+  const workspaceReads = (request: CallerRequest) => readModels.readsFor(request.caller.userId, request.readAfter);
   return {
     store: log.store,
     projections: readModels.runner,
     metrics,
-    contextFor: (request) => ({
-      caller: request.caller,
-      correlationId: request.correlationId,
-      readAfter: request.readAfter,
-      authorization: request.authorization,
-      commands: service.commands,
-      reads: readModels.readsFor(request.caller.userId, request.readAfter),
-      consistency: readModels.consistency,
-    }),
+    clusters,
+    reconciler,
+    contextFor: (request) => {
+      const reads = workspaceReads(request);
+      return {
+        caller: request.caller,
+        correlationId: request.correlationId,
+        readAfter: request.readAfter,
+        authorization: request.authorization,
+        commands: service.commands,
+        reads,
+        consistency: readModels.consistency,
+        clusterSync: (clusterId: string) => reconciler.clusterStatus(clusterId),
+        backups: backups.contextFor(request, reads),
+        workloads: workloads.contextFor(reads, request.caller.userId),
+      };
+    },
+    backupsSubscriptionContext: (request, events) => backups.subscriptionContext(request, () => workspaceReads(request), events),
+    workloadsSubscriptionContext: (request, events) => workloads.subscriptionContext(request.caller.userId, () => workspaceReads(request), events),
     health: () => logHealth({ store: log.store, projections: readModels.runner, logger, logDescription: log.description }),
     readiness: () => checkReadiness({ log: log.store, readStore: readModels, projections: readModels.runner, logger }),
     async close() {
+      await backups.close();
+      await workloads.close();
+      await reconciler.stop();
+      await clusters.stop();
       await readModels.stop();
       await service.close();
       await keys.close();

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { EventLog, openPgliteEventStore } from '@canopy/eventstore';
 import { openKeyStore } from '@canopy/keystore';
 import { openReadModelDb } from '@canopy/projections';
-import { workspaceProjectors } from '@canopy/workspace-read-models';
+import { PROJECTORS } from '../src/read-models.js';
 import { canopyEventRegistry } from '@canopy/schema';
 import { startWorkspacesService } from '@canopy/workspaces';
 import { createAuthenticator, mintToken, resolveAuthConfig } from '../src/auth/index.js';
@@ -155,12 +155,12 @@ describe('canopy history', () => {
     expect([...earlier, ...later]).toHaveLength(5);
   });
 
-  // Three replays, each a process opening the embedded log and read models and rebuilding four read models.
+  // Three replays, each a process opening the embedded log and read models and rebuilding every read model.
   it('replay: rebuilds the read models from zero and finds them equal to the live ones; a tampered live table is reported and repaired', async () => {
     const replay = (...args: string[]) => run(['replay', ...args], { CANOPY_DATA_DIR: dataDir });
     const first = await replay();
     expect(first.code).toBe(0);
-    expect(first.stdout.match(/: equal$/gm)).toHaveLength(workspaceProjectors.length);
+    expect(first.stdout.match(/: equal$/gm)).toHaveLength(PROJECTORS.length);
     expect(first.stdout).toMatch(/^membership v2: \d+ events rebuilt/m);
 
     const db = await openReadModelDb({ kind: 'pglite', dataDir: join(dataDir, 'read-models') });
@@ -225,7 +225,7 @@ describe('canopy subgraph', () => {
       expect(body.data.organizations.nodes).toEqual([]);
       const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(200);
-      expect(((await health.json()) as { projections: unknown[] }).projections).toHaveLength(workspaceProjectors.length);
+      expect(((await health.json()) as { projections: unknown[] }).projections).toHaveLength(PROJECTORS.length);
     } finally {
       child.kill('SIGTERM');
     }

@@ -16,13 +16,22 @@ describe('configuration from the environment', () => {
       auth: { jwtSecret: undefined, jwksUrl: undefined, issuer: 'canopy', audience: 'canopy', dataDir: '.canopy/data' },
       maxBodyBytes: 1024 * 1024,
       readYourWritesTimeoutMs: 5000,
-      subgraphs: { workspaces: { url: undefined } },
+      subgraphs: { workspaces: { url: undefined }, backups: { url: undefined }, workloads: { url: undefined } },
       mode: 'production',
       devUser: 'dev@example.com',
       limits: { depth: 10, cost: 50_000, aliases: 15, directives: 50, tokens: 1000, batch: 10 },
       rateLimit: { perMinute: 1200, perSecond: 100 },
       subscriptions: { queueEvents: 1000, bufferBytes: 4 * 1024 * 1024, keepAliveMs: 12_000, perConnection: 100, maxMessageBytes: 1024 * 1024 },
+      simulatedClusters: [],
+      backupTickMs: 30_000,
+      resyncIntervalMs: 180_000,
     });
+  });
+
+  it('takes the simulated clusters from CANOPY_SIMULATED_CLUSTERS and refuses a name Kubernetes would not accept', () => {
+    expect(loadConfig({ CANOPY_SIMULATED_CLUSTERS: 'sim-east, sim-west' }).simulatedClusters).toEqual(['sim-east', 'sim-west']);
+    expect(() => loadConfig({ CANOPY_SIMULATED_CLUSTERS: 'sim-east,Not_A_Name' })).toThrow(/CANOPY_SIMULATED_CLUSTERS/);
+    expect(() => loadConfig({ CANOPY_RESYNC_INTERVAL_MS: '10' })).toThrow(/CANOPY_RESYNC_INTERVAL_MS/);
   });
 
   it('takes the subscription limits from CANOPY_SUBSCRIPTION_* and refuses nonsense', () => {
@@ -60,7 +69,7 @@ describe('configuration from the environment', () => {
   });
 
   it('runs the workspaces subgraph in process unless CANOPY_SUBGRAPH_WORKSPACES_URL names where it answers', () => {
-    expect(loadConfig({ CANOPY_SUBGRAPH_WORKSPACES_URL: 'http://workspaces.internal:4001/graphql' }).subgraphs).toEqual({ workspaces: { url: 'http://workspaces.internal:4001/graphql' } });
+    expect(loadConfig({ CANOPY_SUBGRAPH_WORKSPACES_URL: 'http://workspaces.internal:4001/graphql' }).subgraphs).toEqual({ workspaces: { url: 'http://workspaces.internal:4001/graphql' }, backups: { url: undefined }, workloads: { url: undefined } });
     expect(() => loadConfig({ CANOPY_SUBGRAPH_WORKSPACES_URL: 'workspaces:4001' })).toThrow(/CANOPY_SUBGRAPH_WORKSPACES_URL: must be the http\(s\):\/\/ URL/);
   });
 

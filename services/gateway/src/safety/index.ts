@@ -4,7 +4,7 @@ import type { ValidationRule } from 'graphql';
 import type { CanopyError } from '@canopy/schema';
 import { limitRules, operationCount, requestLimitError, type GraphQLLimits } from './limits.js';
 import { createRateLimiter, type RateLimitSettings } from './rate-limit.js';
-import { hideSuggestions, noIntrospection } from './schema-privacy.js';
+import { hideSuggestions, noIntrospection, withoutSuggestions } from './schema-privacy.js';
 
 export { limitRules, operationCount, requestLimitError, type GraphQLLimits } from './limits.js';
 export { createRateLimiter, type RateLimiter, type RateLimitSettings } from './rate-limit.js';
@@ -29,6 +29,20 @@ export interface GraphQLSafety {
   requestLimitError(body: unknown, search: string): CanopyError | undefined;
   /** Counts the request's operations against the caller's rate; throws RATE_LIMITED (HTTP 429). */
   admit(callerId: string, body: unknown): Promise<void>;
+  /** The same limits for subscriptions over WebSocket: each subscribe message is one operation of the caller's rate. */
+  subscriptions: SubscriptionGuard;
+}
+
+/** What every subscription is checked against before it runs (subscriptions/server.ts). */
+export interface SubscriptionGuard {
+  /** Depth, cost, aliases, directives (and introspection in production), run with graphql's own validation. */
+  validationRules: readonly ValidationRule[];
+  /** Tokens one document may hold (CANOPY_MAX_TOKENS). */
+  maxTokens: number;
+  /** Error messages as production mode shows them (no field suggestions). */
+  message(text: string): string;
+  /** Counts one operation against the caller's rate; throws RATE_LIMITED. */
+  admit(callerId: string): Promise<void>;
 }
 
 /**
@@ -41,6 +55,7 @@ export interface GraphQLSafety {
 export function createGraphQLSafety(settings: { mode: Mode; limits: GraphQLLimits; rateLimit: RateLimitSettings; landingPage?: ApolloServerPlugin<BaseContext> }): GraphQLSafety {
   const development = settings.mode === 'development';
   const rateLimiter = createRateLimiter(settings.rateLimit);
+  const validationRules = [...limitRules(settings.limits), ...(development ? [] : [noIntrospection])];
   return {
     apolloOptions: {
       // Introspection is refused by noIntrospection in production, with its own code; Apollo's rule would add a second error.
@@ -50,7 +65,7 @@ export function createGraphQLSafety(settings: { mode: Mode; limits: GraphQLLimit
       csrfPrevention: true,
       // formatError adds the stack of internal errors in development; Apollo's would expose its own internals' stacks too.
       includeStacktraceInErrorResponses: false,
-      validationRules: [...limitRules(settings.limits), ...(development ? [] : [noIntrospection])],
+      validationRules,
       plugins: [
         development && settings.landingPage ? settings.landingPage : ApolloServerPluginLandingPageDisabled(),
         ...(development ? [] : [hideSuggestions()]),
@@ -59,5 +74,11 @@ export function createGraphQLSafety(settings: { mode: Mode; limits: GraphQLLimit
     stackTraces: development,
     requestLimitError: (body, search) => requestLimitError(body, search, settings.limits),
     admit: (callerId, body) => rateLimiter.admit(callerId, operationCount(body)),
+    subscriptions: {
+      validationRules,
+      maxTokens: settings.limits.tokens,
+      message: development ? (text) => text : withoutSuggestions,
+      admit: (callerId) => rateLimiter.admit(callerId, 1),
+    },
   };
 }

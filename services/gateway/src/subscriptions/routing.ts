@@ -1,5 +1,5 @@
-import { GraphQLError, Kind, getOperationAST, parse, validate, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
-import { ErrorCode } from '@canopy/schema';
+import { GraphQLError, Kind, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValidationRule } from 'graphql';
+import { ErrorCode, isCanopyError } from '@canopy/schema';
 import type { EventFeed } from '@canopy/workspaces';
 
 /** Who a subscription is for, as its subgraph's context is built from it. */
@@ -17,6 +17,8 @@ export interface InProcessRoute {
   schema: GraphQLSchema;
   /** The context its resolvers get for one subscription: the same shape its HTTP resolvers get. */
   context(subscriber: Subscriber): unknown;
+  /** Its subscription results depend only on the event, the operation and the variables (not on the caller): executed once per event for all alike subscriptions. */
+  sharedResults?: boolean;
 }
 
 /** A subgraph served by another process: its subscriptions are relayed to its own graphql-ws endpoint. */
@@ -46,6 +48,12 @@ export function routingTable(routes: readonly SubscriptionRoute[]): RoutingTable
   return table;
 }
 
+/** The request limits a subscription's document is held to: its tokens, and validation rules besides graphql's own. */
+export interface RouteChecks {
+  maxTokens: number;
+  rules: readonly ValidationRule[];
+}
+
 export type Routed = { route: SubscriptionRoute; document: DocumentNode } | { errors: GraphQLError[] };
 
 /**
@@ -54,11 +62,14 @@ export type Routed = { route: SubscriptionRoute; document: DocumentNode } | { er
  * root fields must belong to one subgraph. The document is validated
  * against that subgraph's schema.
  */
-export function route(table: RoutingTable, query: string, operationName: string | null | undefined): Routed {
+export function route(table: RoutingTable, query: string, operationName: string | null | undefined, checks: RouteChecks = { maxTokens: 10_000, rules: [] }): Routed {
   let document: DocumentNode;
   try {
-    document = parse(query, { maxTokens: 10_000 });
+    document = parse(query, { maxTokens: checks.maxTokens });
   } catch (error) {
+    if (error instanceof GraphQLError && /Document contains more tha[nt] \d+ tokens/.test(error.message)) {
+      return { errors: [requestError(`A GraphQL document may hold at most ${checks.maxTokens} tokens (CANOPY_MAX_TOKENS).`, ErrorCode.TOO_MANY_TOKENS, { limit: checks.maxTokens })] };
+    }
     return { errors: [requestError(error instanceof GraphQLError ? error.message : String(error), 'GRAPHQL_PARSE_FAILED')] };
   }
   const operation = getOperationAST(document, operationName);
@@ -87,8 +98,11 @@ export function route(table: RoutingTable, query: string, operationName: string 
     const names = [owner, ...others].map((r) => r.subgraph).join(', ');
     return { errors: [requestError(`The operation's fields belong to different subgraphs (${names}): subscribe to each in its own operation.`, 'GRAPHQL_VALIDATION_FAILED')] };
   }
-  const invalid = validate(owner.schema, document);
-  if (invalid.length > 0) return { errors: invalid.map((error) => requestError(error.message, 'GRAPHQL_VALIDATION_FAILED', {}, error)) };
+  const invalid = validate(owner.schema, document, [...specifiedRules, ...checks.rules]);
+  if (invalid.length > 0) {
+    // A limit's refusal keeps its own code (QUERY_TOO_DEEP, …), as over HTTP.
+    return { errors: invalid.map((error) => (isCanopyError(error.originalError) ? error : requestError(error.message, 'GRAPHQL_VALIDATION_FAILED', {}, error))) };
+  }
   return { route: owner, document };
 }
 

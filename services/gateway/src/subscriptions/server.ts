@@ -10,11 +10,13 @@ import { EventLog, type EventStore, type RecordedEvent } from '@canopy/eventstor
 import { canopyEventRegistry, ErrorCode, isCanopyError } from '@canopy/schema';
 import type { Authenticator } from '../auth/index.js';
 import { formatError } from '../graphql-endpoint.js';
+import type { SubscriptionGuard } from '../safety/index.js';
 import { correlationIdOf } from '../observability/request-scope.js';
 import { CloseReason, SubscriptionCloseCode } from './close-codes.js';
 import { createEventFeed } from './feed.js';
 import { EventHub } from './hub.js';
 import { relay, Upstream } from './relay.js';
+import { SharedExecution, shareKey } from './shared-execution.js';
 import { route, routingTable, type SubscriptionRoute } from './routing.js';
 
 export interface SubscriptionLimits {
@@ -65,6 +67,8 @@ export interface SubscriptionServerDeps {
   logger: Logger;
   /** Called with +1 when a subscription opens and -1 when it ends (a gauge of open subscriptions). */
   onSubscriptionsChanged?(delta: number): void;
+  /** The HTTP endpoint's limits and rate, applied to every subscribe message (safety/). */
+  guard?: SubscriptionGuard;
 }
 
 /** How long a closing socket may take to finish the close handshake before it is dropped (a slow consumer's socket is full of unread data). */
@@ -106,6 +110,9 @@ export async function attachSubscriptions(deps: SubscriptionServerDeps): Promise
   if (!hub && deps.routes.some((r) => !('url' in r))) throw new Error('Subscriptions of an in-process subgraph need its log.');
   const wss = new WebSocketServer({ server: deps.server, path: deps.path ?? '/graphql', maxPayload: limits.maxMessageBytes, ...({ closeTimeout: CLOSE_HANDSHAKE_MS } as object) });
   const counters = { subscriptions: 0, maxQueued: 0, slowConsumerCloses: 0 };
+  // Subscriptions whose results are shared by alike subscriptions (routes with sharedResults), by their context.
+  const sharing = new WeakMap<object, string>();
+  const shared = new SharedExecution();
   const opened = (session: Session, id: string) => {
     session.active.add(id);
     counters.subscriptions += 1;
@@ -173,8 +180,19 @@ export async function attachSubscriptions(deps: SubscriptionServerDeps): Promise
         return caller.expiresAt ? { userId: caller.userId, expiresAt: caller.expiresAt.toISOString() } : { userId: caller.userId };
       },
 
-      onSubscribe(ctx, id, payload): ExecutionArgs | readonly GraphQLError[] {
+      async onSubscribe(ctx, id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> {
         const session = ctx.extra.session!;
+        const guard = deps.guard;
+        if (guard) {
+          try {
+            await guard.admit(session.userId);
+          } catch (error) {
+            if (!(error instanceof GraphQLError)) throw error;
+            // The HTTP status and headers are for POST /graphql; over WebSocket the code and retryAfterSeconds say it.
+            const { http: _http, ...extensions } = error.extensions;
+            return [new GraphQLError(error.message, { extensions })];
+          }
+        }
         if (session.active.size >= limits.perConnection) {
           return [
             requestError(`This connection already holds ${limits.perConnection} subscriptions, the most one may: complete some, or open another connection.`, ErrorCode.TOO_MANY_SUBSCRIPTIONS, {
@@ -182,8 +200,8 @@ export async function attachSubscriptions(deps: SubscriptionServerDeps): Promise
             }),
           ];
         }
-        const routed = route(table, payload.query, payload.operationName);
-        if ('errors' in routed) return routed.errors;
+        const routed = route(table, payload.query, payload.operationName, guard ? { maxTokens: guard.maxTokens, rules: guard.validationRules } : undefined);
+        if ('errors' in routed) return guard ? routed.errors.map((error) => withMessage(error, guard.message(error.message))) : routed.errors;
         const bounds = {
           maxQueued: limits.queueEvents,
           onSlowConsumer: () => slowConsumer(session, id),
@@ -209,6 +227,7 @@ export async function attachSubscriptions(deps: SubscriptionServerDeps): Promise
           contextValue = target.context({ userId: session.userId, correlationId: session.correlationId, events });
         }
         opened(session, id);
+        if (!('url' in target) && target.sharedResults) sharing.set(contextValue as object, shareKey(payload.query, payload.operationName, payload.variables));
         return {
           schema: target.schema,
           document: routed.document,
@@ -219,7 +238,11 @@ export async function attachSubscriptions(deps: SubscriptionServerDeps): Promise
       },
 
       // A relayed subscription is already running on its subgraph: its results pass through as they come.
-      subscribe: (args) => (args.contextValue instanceof Relayed ? (args.contextValue.results as AsyncIterable<ExecutionResult>) : subscribe(args)),
+      subscribe: (args) => {
+        if (args.contextValue instanceof Relayed) return args.contextValue.results as AsyncIterable<ExecutionResult>;
+        const key = sharing.get(args.contextValue as object);
+        return key === undefined ? subscribe(args) : shared.subscribe(args, key);
+      },
 
       onNext(_ctx, _id, _payload, _args, result) {
         if (!result.errors) return undefined;
@@ -298,6 +321,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The context of a relayed subscription: what `subscribe` returns instead of executing. */
 class Relayed {
   constructor(readonly results: AsyncIterableIterator<FormattedExecutionResult>) {}
+}
+
+function withMessage(error: GraphQLError, message: string): GraphQLError {
+  if (message === error.message) return error;
+  return new GraphQLError(message, { nodes: error.nodes, originalError: error.originalError, extensions: error.extensions });
 }
 
 function requestError(message: string, code: string, details: Record<string, unknown>): GraphQLError {

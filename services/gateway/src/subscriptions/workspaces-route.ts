@@ -13,6 +13,8 @@ export function workspacesSubscriptionRoute(deps: { schema: GraphQLSchema; conte
   return {
     subgraph: 'workspaces',
     schema: deps.schema,
+    // workspaceEvents maps an event to the same entry whoever asks (access is checked before the event is let through).
+    sharedResults: true,
     context({ userId, correlationId, events }): WorkspacesContext {
       const request: CallerRequest = { caller: { userId }, correlationId, readAfter: undefined, authorization: '' };
       return { ...deps.contextFor(request), live: { events, reads: () => deps.contextFor(request).reads } };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createTeam, Q, TestGateway, unique, type GqlError, type TeamSetup } from './client.js';
+import { createProject, createTeam, Q, TestGateway, unique, type GqlError, type TeamSetup } from './client.js';
+import { WORKSPACE_EVENTS, WsClient } from './ws-client.js';
 
 /**
  * Safe by default, over real HTTP: each limit refused with its own code
@@ -113,6 +114,33 @@ describe('production mode (the default)', () => {
     });
   });
 
+  describe('the same limits over WebSocket', () => {
+    /** A subscription whose selection nests `levels` fields below `workspaceEvents` through fragments (each spread nests one level). */
+    const deepSubscription = (spreads: number) =>
+      [`subscription Deep($workspaceId: ID!) { workspaceEvents(workspaceId: $workspaceId) { ...F0 } }`, ...Array.from({ length: spreads }, (_, i) => (i === spreads - 1 ? `fragment F${i} on WorkspaceEvent { cursor }` : `fragment F${i} on WorkspaceEvent { ...F${i + 1} }`))].join('\n');
+
+    it('refuses a subscription too deep, with too many aliases or too many tokens, each with its code, and answers one within the limits', async () => {
+      const client = await WsClient.as(gateway, team.owner);
+      try {
+        const { workspaceId, version } = await createProject(gateway, team);
+        const deep = client.subscribe(deepSubscription(12), { workspaceId });
+        const aliases = client.subscribe(`subscription ($workspaceId: ID!) { workspaceEvents(workspaceId: $workspaceId) { ${Array.from({ length: 16 }, (_, i) => `a${i}: cursor`).join(' ')} } }`, { workspaceId });
+        const tokens = client.subscribe(`subscription ($workspaceId: ID!) { workspaceEvents(workspaceId: $workspaceId) { ${'cursor '.repeat(1000)} } }`, { workspaceId });
+        const within = client.subscribe(WORKSPACE_EVENTS, { workspaceId });
+        for (const stream of [deep, aliases, tokens]) await stream.ended();
+        expect(deep.errorCodes).toContain('QUERY_TOO_DEEP');
+        expect(aliases.errorCodes).toEqual(['TOO_MANY_ALIASES']);
+        expect(tokens.errorCodes).toEqual(['TOO_MANY_TOKENS']);
+        // The allowed subscription listens once the others are answered (one connection's messages are handled in order).
+        await gateway.ok(team.owner, Q.addNamespace, { workspaceId, expectedVersion: version, namespace: 'within-limits' });
+        await within.until((s) => s.events.length > 0, 'the allowed subscription to see the change');
+        expect(within.error).toBeUndefined();
+      } finally {
+        await client.dispose();
+      }
+    });
+  });
+
   describe('CSRF prevention', () => {
     it('refuses requests a browser sends cross-site without a preflight, running nothing', async () => {
       const authorization = (await gateway.authorization(team.owner))!;
@@ -207,6 +235,25 @@ describe('the rate per caller', () => {
 
     const bob = unique('bob');
     expect(await gateway.ok(bob, Q.createOrganization, { name: unique('Unaffected'), kind: 'TEAM' })).toBeTruthy();
+  });
+
+  it('counts each subscribe over WebSocket against the same rate, and refuses past it with RATE_LIMITED and retryAfterSeconds', async () => {
+    const dave = unique('dave');
+    for (let i = 0; i < 4; i++) expect((await post(gateway, dave, { query: '{ __typename }' })).status).toBe(200);
+    const client = await WsClient.as(gateway, dave);
+    try {
+      const first = client.subscribe(WORKSPACE_EVENTS, { workspaceId: '00000000-0000-4000-8000-000000000000' });
+      const second = client.subscribe(WORKSPACE_EVENTS, { workspaceId: '00000000-0000-4000-8000-000000000000' });
+      await second.ended();
+      await first.ended();
+      expect(first.errorCodes).not.toContain('RATE_LIMITED');
+      expect(second.errorCodes).toEqual(['RATE_LIMITED']);
+      const error = (second.error as { message: string; extensions: Record<string, unknown> }[])[0]!;
+      expect(Object.keys(error.extensions).sort()).toEqual(['code', 'retryAfterSeconds']);
+      expect(error.message).toMatch(/at most 5 per minute per caller/);
+    } finally {
+      await client.dispose();
+    }
   });
 
   it('counts each operation of a batch', async () => {
