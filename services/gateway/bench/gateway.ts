@@ -296,12 +296,10 @@ async function fanOut(env: Record<string, string>, token: string): Promise<FanOu
       const sent = wallNow();
       const revision = await change(i);
       await allReceived(revision, 10_000);
-      const times = received.get(revision)!;
-      for (const at of times) {
+      for (const at of received.get(revision)!) {
         fromMutation.push(at - sent);
         fromAppend.push(at - recordedAt.get(revision)!);
       }
-      if (process.env['CANOPY_BENCH_DEBUG']) log(`event ${i}: first ${(Math.min(...times) - recordedAt.get(revision)!).toFixed(1)} ms, last ${(Math.max(...times) - recordedAt.get(revision)!).toFixed(1)} ms after the append; sent→append ${(recordedAt.get(revision)! - sent).toFixed(1)} ms`);
     }
     return { subscribers: sizes.subscribers, events: sizes.events, deliveries: fromMutation.length, fromAppend: delays(fromAppend), fromMutation: delays(fromMutation) };
   } finally {

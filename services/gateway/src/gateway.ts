@@ -142,15 +142,18 @@ async function serve(config: Config, baseLogger: Logger, authConfig: AuthConfig,
   };
 }
 
+/** A subgraph's placement, with how its resolvers' context comes from the request's. */
+type Placement = SubgraphPlacement & { contextOf(request: RequestContext): unknown };
+
 /**
  * Where each subgraph runs: in this process when the backend is here (its
  * URL unset), else at its URL. Without the backend and without a URL, the
  * backups and workloads subgraphs are left out of the composition (they
  * need the process that runs the log, the read models and the workspaces).
  */
-async function subgraphPlacements(config: Config, backend: WorkspacesBackend | undefined): Promise<(SubgraphPlacement & { contextOf(request: RequestContext): unknown })[]> {
+async function subgraphPlacements(config: Config, backend: WorkspacesBackend | undefined): Promise<Placement[]> {
   const workspaces = await buildWorkspacesSubgraph();
-  const placements: (SubgraphPlacement & { contextOf(request: RequestContext): unknown })[] = [
+  const placements: Placement[] = [
     { name: 'workspaces', schema: workspaces, sdl: subgraphSdl(workspaces), url: config.subgraphs.workspaces.url, contextOf: (request) => request },
   ];
   const extensions = [
@@ -185,7 +188,7 @@ function subscriptionRoutes(placements: readonly SubgraphPlacement[], backend: W
 }
 
 /** What the resolvers get for a request: the backend's context (a subgraph served alone gets its own part of it), or the caller's request when every subgraph is remote. */
-function requestContextOf(serving: Serving, placements: readonly (SubgraphPlacement & { contextOf(request: RequestContext): unknown })[], backend: WorkspacesBackend | undefined): (request: CallerRequest) => RequestContext {
+function requestContextOf(serving: Serving, placements: readonly Placement[], backend: WorkspacesBackend | undefined): (request: CallerRequest) => RequestContext {
   if (!backend) return (request) => request;
   if (serving.kind === 'gateway') return backend.contextFor;
   const own = placementOf(placements, serving.name).contextOf;

@@ -171,18 +171,7 @@ function sharedDelivery(event: ReadDomainEvent, organizationId: string): Deliver
   return delivery;
 }
 
-/** The event mapped (and its secrets redacted) once for all its subscribers. */
-const mapped = new WeakMap<ReadDomainEvent, { workspaceId: string; organizationId: string; entry: WorkspaceEvent }>();
-
 function toWorkspaceEvent(event: ReadDomainEvent, organizationId: string, workspaceId: string): WorkspaceEvent {
-  const known = mapped.get(event);
-  if (known && known.workspaceId === workspaceId && known.organizationId === organizationId) return known.entry;
-  const entry = mapEvent(event, organizationId, workspaceId);
-  mapped.set(event, { workspaceId, organizationId, entry });
-  return entry;
-}
-
-function mapEvent(event: ReadDomainEvent, organizationId: string, workspaceId: string): WorkspaceEvent {
   const position = event.position.toString();
   const { actor, correlationId } = event.metadata;
   return {
