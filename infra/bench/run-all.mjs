@@ -13,7 +13,10 @@ const benchmarks = [
   ['projections', 'projections/workspaces/dist/bench/projections.js'],
   ['reconciler', 'services/reconciler/dist/bench/fan-out.js'],
   ['workloads', 'services/workloads/dist/bench/ingest.js'],
+  ['workload-status', 'services/gateway/dist/bench/workload-status.js'],
+  ['workload-status-postgres', 'services/gateway/dist/bench/workload-status.js', { CANOPY_BENCH_STORE: 'postgres' }],
   ['backups', 'services/backups/dist/bench/velero.js'],
+  ['backup-progress', 'services/gateway/dist/bench/backup-progress.js'],
   ['cost', 'projections/cost/dist/bench/cost.js'],
 ];
 const only = process.argv.slice(2);

@@ -34,7 +34,8 @@ export interface PollingOptions {
  * passes, so a lost notification only delays). Live, the process's own appends
  * are taken as they were recorded and the log is read only for what others
  * appended, or when `idleMs` passed without news. The consumer pulls, so a
- * slow consumer holds at most one page in memory.
+ * slow consumer holds at most two pages in memory (the one it is taking and,
+ * after a full page, the next one, asked for ahead).
  */
 export function pollingSubscription(log: PolledLog, options: SubscribeOptions, polling: PollingOptions): Subscription {
   let closed = false;
@@ -43,9 +44,13 @@ export function pollingSubscription(log: PolledLog, options: SubscribeOptions, p
     let after: Position | undefined = options.after === 'end' ? await log.headPosition() : options.after;
     let caughtUp = false;
     let mustRead = true;
+    // Catching up, the page after a full one is asked for before this one is handed out, so that the database
+    // reads it while the consumer works. `seen` is taken before that read, as it would be before a read of its own.
+    let next: { seen: number; page: ReturnType<PolledLog['readPage']> } | undefined;
     while (!closed) {
-      const seen = log.appended.current;
-      if (caughtUp && !mustRead) {
+      const seen = next?.seen ?? log.appended.current;
+      // (A page asked for ahead is read first: own appends after `after` are in it.)
+      if (caughtUp && !mustRead && !next) {
         let batch: AppendedBatch | undefined;
         while (!closed && (batch = log.ownAppendAfter?.(after ?? 0n))) {
           for (const event of batch.events) {
@@ -64,7 +69,15 @@ export function pollingSubscription(log: PolledLog, options: SubscribeOptions, p
         }
       }
       mustRead = false;
-      const { head, events } = await log.readPage(after, options.filter, polling.pageSize);
+      const page = next?.page ?? log.readPage(after, options.filter, polling.pageSize);
+      next = undefined;
+      const { head, events } = await page;
+      if (events.length === polling.pageSize && !closed) {
+        const prefetch = log.readPage(events[events.length - 1]!.position, options.filter, polling.pageSize);
+        // Not awaited if the consumer stops first: its failure must not go unhandled.
+        prefetch.catch(() => {});
+        next = { seen: log.appended.current, page: prefetch };
+      }
       for (const event of events) {
         if (closed) return;
         after = event.position;

@@ -11,6 +11,9 @@
  * CANOPY_BENCH_COST_ROWS (workload rows per usage event, one ingest log per
  * value, default "10,1"),
  * CANOPY_BENCH_COST_RUNS (timed rebuilds per store, default 3).
+ * Quick iterations: `--ingest-only` skips the query measurement (and, like
+ * `--store postgres`, is best run with `--no-write`), e.g.
+ * `CANOPY_BENCH_COST_EVENTS=20000 CANOPY_BENCH_COST_ROWS=10 CANOPY_BENCH_COST_RUNS=1 node dist/bench/cost.js --store postgres --ingest-only --no-write`.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -293,7 +296,9 @@ async function measure(storeId: StoreId, url: string | undefined): Promise<Resul
   try {
     const ingest: IngestFigures[] = [];
     for (const rows of SIZES.rowShapes) ingest.push(await run((backend) => measureIngest(storeId, backend, rows)));
-    const query = await run((backend) => measureQuery(storeId, backend));
+    const query = process.argv.includes('--ingest-only')
+      ? { queryEvents: 0, query: { p50: NaN, p99: NaN, max: NaN }, baseline: { p50: NaN, p99: NaN, max: NaN } }
+      : await run((backend) => measureQuery(storeId, backend));
     return { store: storeId, status: 'measured', ingest, ...query, seconds: (performance.now() - started) / 1000 };
   } catch (error) {
     console.error(error);

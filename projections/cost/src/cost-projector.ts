@@ -1,10 +1,11 @@
 import type { RecordedEvent } from '@canopy/eventstore';
 import { BatchChanges, type CounterType, type Projector, type ReadModelTx, type TableSpec } from '@canopy/projections';
 import { costStreams, decode } from './events.js';
-import { AllocationSum, CLUSTER_MEASURES, epochSeconds, WORKLOAD_MEASURES } from './model/allocation.js';
+import { CLUSTER_MEASURES, epochSeconds, WORKLOAD_MEASURES } from './model/allocation.js';
 import { CostLedger } from './model/ledger.js';
 import { rollUp, type RollupTable } from './model/rollup.js';
 import { ClusterSettings } from './model/settings.js';
+import { UsageSum } from './model/usage-sum.js';
 import { priceBookOf } from './model/timeline.js';
 
 const counters = (measures: readonly string[]): Record<string, CounterType> => Object.fromEntries(measures.map((m) => [m, 'numeric' as const]));
@@ -111,43 +112,33 @@ async function loadSettings(tx: ReadModelTx, s: string, clusterIds: readonly str
   return settings;
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
 /** Applies events in log order: price books and settings as rows, usage as additions to the roll-ups, netted per row (see `BatchChanges`). */
 async function applyCost(tx: ReadModelTx, recorded: readonly RecordedEvent[], s: string): Promise<void> {
   const events = recorded.map(decode);
-  const usedClusters = new Set(events.flatMap((event) => (event.type === 'UsageSampled' ? [event.data.clusterId] : [])));
-  const ledger = new CostLedger(await loadSettings(tx, s, [...usedClusters]));
+  const usedClusters = new Set<string>();
+  for (const event of events) if (event.type === 'UsageSampled') usedClusters.add(event.data.clusterId);
+  const settings = await loadSettings(tx, s, [...usedClusters]);
+  const ledger = new CostLedger(settings);
   const changes = new BatchChanges(tx, s, tableSpecs);
-  // The same measures go to several tables in a row: made compact once (numbers add without allocating, bigints do).
-  let last: object | undefined;
-  let compact: Record<string, number | bigint> = {};
-  const add = (table: RollupTable, key: Readonly<Record<string, string>>, measures: Readonly<Record<string, bigint>>) => {
-    if (measures !== last) {
-      last = measures;
-      compact = {};
-      for (const measure in measures) {
-        const amount = measures[measure]!;
-        compact[measure] = amount <= MAX_SAFE ? Number(amount) : amount;
-      }
-    }
-    changes.table(table).add(key, compact);
-  };
-  // Roll-ups are sums: the batch's allocations are summed per workload-hour first, then rolled up once.
-  const usage = new AllocationSum();
+  // Roll-ups are sums: the batch's usage is summed per workload-hour first, then rolled up once.
+  const usage = new UsageSum();
   for (const event of events) {
-    const allocation = ledger.apply(event);
-    if (allocation) usage.add(allocation);
-    else if (event.type === 'PriceBookSet') {
+    if (event.type === 'UsageSampled') {
+      usage.addSample(event.data, settings.prices(event.data.clusterId), settings.sharing(event.data.clusterId));
+      continue;
+    }
+    // Settings take effect for the usage after them in the log (and are stored for later batches).
+    ledger.apply(event);
+    if (event.type === 'PriceBookSet') {
       const { clusterId, effectiveFrom, currency, cpuCoreHour, memoryGiBHour, gpuHour } = event.data;
       changes
         .table('price_books')
         .upsert({ cluster_id: clusterId, effective_from: new Date(epochSeconds(effectiveFrom) * 1000).toISOString() }, { currency, cpu_core_hour: cpuCoreHour, memory_gib_hour: memoryGiBHour, gpu_hour: gpuHour });
-    } else if (event.type === 'IdleSharingSet') {
+    } else {
       const { clusterId, effectiveFrom, shared } = event.data;
       changes.table('idle_sharing').upsert({ cluster_id: clusterId, effective_from: new Date(epochSeconds(effectiveFrom) * 1000).toISOString() }, { shared });
     }
   }
-  rollUp(usage.total(), add);
+  rollUp(usage.totals(), (table, key, measures) => changes.table(table).add(key, measures));
   await changes.flush();
 }

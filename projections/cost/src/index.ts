@@ -2,7 +2,6 @@ export { costProjector } from './cost-projector.js';
 export { costStreams, decode } from './events.js';
 export {
   allocate,
-  AllocationSum,
   CLUSTER_MEASURES,
   WORKLOAD_MEASURES,
   type Allocation,
@@ -12,6 +11,7 @@ export {
   type WorkloadHour,
   type WorkloadMeasures,
 } from './model/allocation.js';
+export { UsageSum, type UsageTotals } from './model/usage-sum.js';
 export { CostLedger, recompute, type CostEvent } from './model/ledger.js';
 export { apportion, formatMicros, nanosToPrice, priceToNanos, roundHalfEven } from './model/money.js';
 export { rollUp, RollupTotals, type RollupTable } from './model/rollup.js';
@@ -23,7 +23,9 @@ export {
   COST_CSV_HEADER,
   costBreakdown,
   costCsv,
+  costTotals,
   dailyCost,
+  latestNamespaceUsage,
   topWorkloads,
   utilizationTrend,
   type BreakdownDimension,
@@ -31,6 +33,8 @@ export {
   type ClusterIdle,
   type ClusterPricing,
   type CostAmounts,
+  type LatestNamespaceUsage,
+  type NamespaceUsage,
   type PriceBookEntry,
   type Resolution,
   type UtilizationPoint,

@@ -88,6 +88,14 @@ export async function dailyCost(db: ReadModelTx, schema: string, query: Workspac
   return rows.map((row) => ({ day: row.day, ...amounts(row) }));
 }
 
+/** A workspace's cost over an hour-aligned period, one entry per currency (by currency code; currencies without usage are absent). */
+export async function costTotals(db: ReadModelTx, schema: string, query: WorkspacePeriod): Promise<CostAmounts[]> {
+  const workspaceId = checkWorkspace(query.workspaceId);
+  const { sql, params } = periodRows(schema, 'workspace', COSTS, workspaceId, query);
+  const rows = await db.query<MoneyRow>(`SELECT currency, ${MONEY_SUMS} FROM (${sql}) AS r GROUP BY currency ORDER BY currency COLLATE "C"`, params);
+  return rows.map(amounts);
+}
+
 export type BreakdownDimension = 'cluster' | 'namespace' | 'workload';
 
 export interface BreakdownRow extends CostAmounts {
@@ -399,4 +407,65 @@ export async function clusterPricing(db: ReadModelTx, schema: string, clusterIds
   }
   for (const row of sharing) of(row.cluster_id).idleSharing.push({ effectiveFrom: row.effective_from, shared: row.shared });
   return result;
+}
+
+/** What one namespace of a workspace used and requested on one cluster over the cluster's latest sampled hour (averages over the time sampled in it). */
+export interface NamespaceUsage {
+  clusterId: string;
+  namespace: string;
+  cpuUsageMillicores: number;
+  cpuRequestMillicores: number;
+  memoryUsageBytes: number;
+  memoryRequestBytes: number;
+}
+
+export interface LatestNamespaceUsage {
+  /** Each cluster's latest sampled hour (`2026-03-01T10:00:00Z`) and the seconds of it sampled (less than 3600 for the current hour); clusters never sampled are absent. */
+  clusters: { clusterId: string; hour: string; sampledSeconds: number }[];
+  /** The workspace's namespaces with usage in that hour, by cluster then namespace; a namespace absent ran nothing then. */
+  namespaces: NamespaceUsage[];
+}
+
+/**
+ * Each namespace's usage and requests on each of `clusterIds` in that
+ * cluster's latest sampled hour, summed over the namespace's workloads of
+ * the workspace (what a quota is compared with).
+ */
+export async function latestNamespaceUsage(db: ReadModelTx, schema: string, query: { workspaceId: string; clusterIds: readonly string[] }): Promise<LatestNamespaceUsage> {
+  const workspaceId = checkWorkspace(query.workspaceId);
+  if (!Array.isArray(query.clusterIds) || query.clusterIds.some((id) => typeof id !== 'string')) throw bad('clusterIds', 'clusterIds must be a list of cluster ids');
+  if (query.clusterIds.length === 0) return { clusters: [], namespaces: [] };
+  // max(hour) of one cluster is a backward scan of the primary key (cluster_id, hour, currency).
+  const rows = await db.query<Record<string, string | null>>(
+    `WITH latest AS (
+       SELECT c.id AS cluster_id, (SELECT max(hour) FROM ${schema}.cluster_hourly WHERE cluster_id = c.id) AS hour
+         FROM unnest($2::text[]) AS c(id)),
+     sampled AS (
+       SELECT l.cluster_id, l.hour, sum(h.seconds) AS seconds
+         FROM latest l JOIN ${schema}.cluster_hourly h ON h.cluster_id = l.cluster_id AND h.hour = l.hour
+        GROUP BY l.cluster_id, l.hour
+       HAVING sum(h.seconds) > 0)
+     SELECT s.cluster_id, w.namespace, to_char(s.hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS hour, s.seconds::text AS seconds,
+            round(sum(w.cpu_usage) / s.seconds)::text AS cpu_usage, round(sum(w.cpu_request) / s.seconds)::text AS cpu_request,
+            round(sum(w.memory_usage) / s.seconds)::text AS memory_usage, round(sum(w.memory_request) / s.seconds)::text AS memory_request
+       FROM sampled s LEFT JOIN ${schema}.workload_hourly w ON w.workspace_id = $1 AND w.hour = s.hour AND w.cluster_id = s.cluster_id
+      GROUP BY s.cluster_id, w.namespace, s.hour, s.seconds
+      ORDER BY s.cluster_id COLLATE "C", w.namespace COLLATE "C"`,
+    [workspaceId, [...new Set(query.clusterIds)]],
+  );
+  const clusters = new Map<string, { clusterId: string; hour: string; sampledSeconds: number }>();
+  const namespaces: NamespaceUsage[] = [];
+  for (const row of rows) {
+    if (!clusters.has(row.cluster_id!)) clusters.set(row.cluster_id!, { clusterId: row.cluster_id!, hour: row.hour!, sampledSeconds: Number(row.seconds) });
+    if (row.namespace === null) continue;
+    namespaces.push({
+      clusterId: row.cluster_id!,
+      namespace: row.namespace!,
+      cpuUsageMillicores: Number(row.cpu_usage),
+      cpuRequestMillicores: Number(row.cpu_request),
+      memoryUsageBytes: Number(row.memory_usage),
+      memoryRequestBytes: Number(row.memory_request),
+    });
+  }
+  return { clusters: [...clusters.values()], namespaces };
 }

@@ -1,7 +1,6 @@
-import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { redactUrl } from '@canopy/eventstore';
+import { openPGlite, redactUrl } from '@canopy/eventstore';
 
 /** What a projector (and the runtime) may run: statements with parameters, and scripts. */
 export interface ReadModelTx {
@@ -57,8 +56,7 @@ function withPrefixes(connection: Connection, schemaPrefix: string): ReadModelDb
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Connection> {
-  if (dataDir) await mkdir(dataDir, { recursive: true });
-  const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const db = await openPGlite(dataDir);
   const over = (target: Pick<PGlite, 'query' | 'exec'>): ReadModelTx => ({
     async query<Row>(sql: string, params: readonly unknown[] = []) {
       return (await target.query<Row>(sql, params as unknown[])).rows;

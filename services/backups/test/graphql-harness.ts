@@ -17,7 +17,8 @@ export interface GraphqlHarness {
   runner: ProjectionRunner;
   schema: GraphQLSchema;
   run(userId: string, query: string, variables?: Record<string, unknown>): Promise<ExecutionResult>;
-  subscribe(userId: string, query: string, variables?: Record<string, unknown>): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
+  /** `feed`: another event feed than the harness's (say one that shares event objects, as the gateway's hub does). */
+  subscribe(userId: string, query: string, variables?: Record<string, unknown>, feed?: EventFeed): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
   /** SQL statements the reads sent to the read models so far. */
   statements(): number;
   /** Waits until the read model reflects the whole log. */
@@ -67,21 +68,21 @@ export async function startGraphqlHarness(): Promise<GraphqlHarness> {
       userId,
     );
   const events = logFeed(h);
-  const contextFor = (userId: string): BackupsContext => ({
+  const contextFor = (userId: string, feed: EventFeed = events): BackupsContext => ({
     caller: { userId },
     correlationId: `test-${userId}`,
     commands: h.backups.commands,
     reads: readsFor(userId),
     consistency,
-    live: { events, log: h.log, reads: () => readsFor(userId) },
+    live: { events: feed, log: h.log, reads: () => readsFor(userId) },
   });
   return {
     h,
     runner,
     schema,
     run: async (userId, query, variables) => execute({ schema, document: parse(query), variableValues: variables, contextValue: contextFor(userId) }),
-    subscribe: (userId, query, variables) =>
-      subscribe({ schema, document: parse(query), variableValues: variables, contextValue: contextFor(userId) }) as Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>,
+    subscribe: (userId, query, variables, feed) =>
+      subscribe({ schema, document: parse(query), variableValues: variables, contextValue: contextFor(userId, feed) }) as Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>,
     statements: () => statements,
     async sync() {
       const head = await h.head();
@@ -98,9 +99,18 @@ export async function startGraphqlHarness(): Promise<GraphqlHarness> {
 /**
  * An EventFeed over the log, one log subscription per follower: what the
  * gateway's hub offers, without the fan-out. Access is checked as of the
- * head when it starts, and again before each event `recheck` picks.
+ * head when it starts, and again before each event `recheck` picks. Each
+ * follower gets event objects of its own; with `shareEvents`, every
+ * follower gets the same object for an event, as from the hub.
  */
-export function logFeed(h: Harness): EventFeed {
+export function logFeed(h: Harness, options: { shareEvents?: boolean } = {}): EventFeed {
+  const shared = new Map<bigint, ReadDomainEvent>();
+  const upcast = (recorded: Parameters<Harness['log']['upcast']>[0]): ReadDomainEvent => {
+    if (!options.shareEvents) return h.log.upcast(recorded);
+    let event = shared.get(recorded.position);
+    if (!event) shared.set(recorded.position, (event = h.log.upcast(recorded)));
+    return event;
+  };
   return {
     async follow(options: FollowOptions): Promise<AsyncIterableIterator<ReadDomainEvent>> {
       const head = await h.opened.store.headPosition();
@@ -108,13 +118,15 @@ export function logFeed(h: Harness): EventFeed {
       await options.authorize(head);
       const live = typeof options.live === 'function' ? options.live() : (options.live ?? true);
       const start = options.after ?? head;
-      const subscription = h.opened.store.subscribeToAll({ ...(start === undefined ? {} : { after: start }), filter: { streamPrefixes: [...options.streams] } });
+      const prefixes = options.streamPrefixes ?? [];
+      const subscription = h.opened.store.subscribeToAll({ ...(start === undefined ? {} : { after: start }), filter: { streamPrefixes: [...options.streams, ...prefixes] } });
       const streams = new Set(options.streams);
+      const follows = (stream: string) => streams.has(stream) || prefixes.some((prefix) => stream.startsWith(prefix));
       async function* events(): AsyncGenerator<ReadDomainEvent> {
         for await (const message of subscription) {
           if (message.kind === 'caught-up' && !live) return;
-          if (message.kind !== 'event' || !streams.has(message.event.stream)) continue;
-          const event = h.log.upcast(message.event);
+          if (message.kind !== 'event' || !follows(message.event.stream)) continue;
+          const event = upcast(message.event);
           if ((head === undefined || event.position > head) && options.recheck?.(event)) await options.authorize(event.position);
           if (options.keep?.(event) ?? true) yield event;
         }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ExecutionResult } from 'graphql';
 import { ErrorCode } from '@canopy/schema';
 import { subgraphSdl } from '@canopy/workspaces';
-import { dataOf, errorOf, startGraphqlHarness, take, type GraphqlHarness } from './graphql-harness.js';
+import { dataOf, errorOf, logFeed, startGraphqlHarness, take, type GraphqlHarness } from './graphql-harness.js';
 import { as, type Team } from './harness.js';
 
 const BACKUP_NOW = `mutation($workspaceId: ID!, $backup: BackupNowInput!, $key: String) {
@@ -342,6 +342,37 @@ describe('the backups GraphQL API', () => {
       const idle = (await g.subscribe('dan', PROGRESS, { workspaceId: team.workspaceId })) as AsyncIterableIterator<ExecutionResult>;
       await expect(idle.return!()).resolves.toMatchObject({ done: true });
       expect(await idle.next()).toMatchObject({ done: true });
+    });
+
+    it('gives every subscriber the same items, whether it maps an event itself or takes those another subscriber mapped from the same event', async () => {
+      const team = await g.h.team();
+      const { commands } = g.h.backups;
+      // As from the gateway's hub: one object per event for every follower, so the first to map an event maps it for all.
+      const hub = logFeed(g.h, { shareEvents: true });
+      const everything = (await g.subscribe('dan', PROGRESS, { workspaceId: team.workspaceId }, hub)) as AsyncIterableIterator<ExecutionResult>;
+      const backupId = dataOf(await backupNow('bob', team)).backupNow.id;
+      await commands.recordBackupReport(watcher, backupId, report(team.east, 'InProgress', 50));
+      const first = items(await take(everything, 2));
+      // Joining midway: by workspace after the first item (the backup's state before the next one comes from another subscriber's mapping), and by id from the request.
+      const midway = (await g.subscribe('carol', PROGRESS, { workspaceId: team.workspaceId, after: first[0].cursor }, hub)) as AsyncIterableIterator<ExecutionResult>;
+      const byId = (await g.subscribe('dan', PROGRESS, { workspaceId: team.workspaceId, backupId }, hub)) as AsyncIterableIterator<ExecutionResult>;
+      const own = (await g.subscribe('dan', PROGRESS, { workspaceId: team.workspaceId, after: first[0].cursor })) as AsyncIterableIterator<ExecutionResult>;
+      await commands.recordBackupReport(watcher, backupId, report(team.west, 'InProgress', 100));
+      await commands.recordBackupReport(watcher, backupId, report(team.east, 'Completed', 200));
+      await commands.recordBackupReport(watcher, backupId, report(team.west, 'Completed', 200));
+      const all = [...first, ...items(await take(everything, 3))];
+      expect(all.map((i) => [i.kind, i.cluster?.clusterName ?? null, i.status, i.finished])).toEqual([
+        ['REQUESTED', null, 'PENDING', false],
+        ['CLUSTER_PROGRESSED', 'east', 'IN_PROGRESS', false],
+        ['CLUSTER_PROGRESSED', 'west', 'IN_PROGRESS', false],
+        ['CLUSTER_COMPLETED', 'east', 'IN_PROGRESS', false],
+        ['CLUSTER_COMPLETED', 'west', 'COMPLETED', true],
+      ]);
+      expect(items(await take(midway, 4))).toEqual(all.slice(1));
+      expect(items(await take(byId, 10))).toEqual(all);
+      // A follower with event objects of its own maps every event itself, to the same items.
+      expect(items(await take(own, 4))).toEqual(all.slice(1));
+      for (const subscription of [everything, midway, own]) await subscription.return!();
     });
 
     it('is for members of the workspace only, and ends with FORBIDDEN when the role goes', async () => {

@@ -1,10 +1,11 @@
 /** What the mutation benchmark runs and where: sizes, the PostgreSQL server, the machine, the repository root. */
 
-function positiveInt(name: string, fallback: number): number {
+/** A benchmark setting from the environment: a whole number from 1 to `max`, else `fallback`. */
+export function positiveInt(name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number; got "${text}".`);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${name} must be a whole number from 1 to ${max}; got "${text}".`);
   return value;
 }
 

@@ -36,8 +36,9 @@ import { createAuthenticator, mintToken, resolveAuthConfig } from '../auth/index
 import { loadConfig, startGateway } from '../index.js';
 import { openWorkspacesBackend } from '../workspaces-backend.js';
 import { graphqlClient, median, percentile, type GraphQLClient } from './client.js';
-import { machine, postgresUrl, repoRoot } from './config.js';
+import { machine, positiveInt, postgresUrl, repoRoot } from './config.js';
 import { writeSection } from './report.js';
+import { stopChild } from './child.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const ISSUER = 'canopy';
@@ -48,20 +49,12 @@ const TARGET_RATIO = 0.7;
 const TARGET_FANOUT_P99_MS = 100;
 
 
-function setting(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (!text) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number; got "${text}".`);
-  return value;
-}
-
 const sizes = {
-  durationS: setting('CANOPY_BENCH_DURATION_S', 10),
-  rounds: setting('CANOPY_BENCH_ROUNDS', 3),
-  connections: setting('CANOPY_BENCH_CONNECTIONS', 50),
-  subscribers: setting('CANOPY_BENCH_SUBSCRIBERS', 1000),
-  events: setting('CANOPY_BENCH_EVENTS', 20),
+  durationS: positiveInt('CANOPY_BENCH_DURATION_S', 10),
+  rounds: positiveInt('CANOPY_BENCH_ROUNDS', 3),
+  connections: positiveInt('CANOPY_BENCH_CONNECTIONS', 50),
+  subscribers: positiveInt('CANOPY_BENCH_SUBSCRIBERS', 1000),
+  events: positiveInt('CANOPY_BENCH_EVENTS', 20),
 };
 
 export const DASHBOARD = `query Dashboard($organizationId: ID) {
@@ -140,15 +133,7 @@ function startChild(start: Start): Promise<Child> {
       if (message.kind === 'failed') return reject(new Error(`the ${start.side} server did not start: ${message.reason}`));
       resolve({
         endpoint: message.endpoint,
-        stop: () =>
-          new Promise<void>((done) => {
-            const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              done();
-            });
-            child.send({ kind: 'stop' });
-          }),
+        stop: () => stopChild(child, { kind: 'stop' }, 30_000),
       });
     });
     child.send(start);

@@ -14,7 +14,7 @@ import { replay, UnknownProjection } from './replay.js';
 const USAGE = `Usage: canopy token --user <id> [--name <display name>] [--email <address>] [--ttl <duration>]
        canopy history (--workspace <id> | --stream <name>) [--since <time>] [--until <time>] [--actor <id>] [--json]
        canopy replay [--projection <name>]
-       canopy subgraph workspaces|backups|workloads [--port <port>] [--host <address>]
+       canopy subgraph workspaces|backups|workloads|cost [--port <port>] [--host <address>]
 
 Mints a bearer token for the Canopy API and prints it alone on stdout:
   TOKEN=$(npx canopy token --user alice@example.com)
@@ -52,7 +52,7 @@ until SIGINT or SIGTERM, for a gateway (CANOPY_SUBGRAPH_<NAME>_URL) or
 any Federation 2 router to route to. Same CANOPY_* configuration and
 authentication as the server; it opens the log, the keys and the read models
 itself (an embedded data directory: while no other process has it).
-  --port   default $PORT, else ${DEFAULT_SUBGRAPH_PORTS.workspaces} (workspaces), ${DEFAULT_SUBGRAPH_PORTS.backups} (backups), ${DEFAULT_SUBGRAPH_PORTS.workloads} (workloads)
+  --port   default $PORT, else ${DEFAULT_SUBGRAPH_PORTS.workspaces} (workspaces), ${DEFAULT_SUBGRAPH_PORTS.backups} (backups), ${DEFAULT_SUBGRAPH_PORTS.workloads} (workloads), ${DEFAULT_SUBGRAPH_PORTS.cost} (cost)
   --host   default $HOST, else 127.0.0.1`;
 
 /** Exit code 2: the command line or the configuration is wrong. */

@@ -35,6 +35,10 @@ const Environment = z.object({
     .string()
     .regex(/^https?:\/\/\S+$/, "must be the http(s):// URL of the backups subgraph's GraphQL endpoint, e.g. http://127.0.0.1:4002/graphql")
     .optional(),
+  CANOPY_SUBGRAPH_COST_URL: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, "must be the http(s):// URL of the cost subgraph's GraphQL endpoint, e.g. http://127.0.0.1:4004/graphql")
+    .optional(),
   CANOPY_SUBGRAPH_WORKLOADS_URL: z
     .string()
     .regex(/^https?:\/\/\S+$/, "must be the http(s):// URL of the workloads subgraph's GraphQL endpoint, e.g. http://127.0.0.1:4003/graphql")
@@ -60,6 +64,13 @@ const Environment = z.object({
     .pipe(z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a comma-separated list of cluster names (lower-case letters, digits and -)')).max(20)),
   CANOPY_BACKUP_TICK_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   CANOPY_RESYNC_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(180_000),
+  CANOPY_USAGE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(3_600_000)
+    .refine((ms) => ms % 1000 === 0, 'must be whole seconds (a multiple of 1000)')
+    .default(60_000),
 });
 
 export interface Config {
@@ -95,19 +106,26 @@ export interface Config {
   simulatedClusters: string[];
   /** How often due backup schedules run and expired backups are deleted (CANOPY_BACKUP_TICK_MS). */
   backupTickMs: number;
+  /** How often the usage collector samples every cluster (CANOPY_USAGE_INTERVAL_MS, whole seconds, default 60 s). */
+  usageIntervalMs: number;
   /** How often the reconciler checks every cluster again to repair drift (CANOPY_RESYNC_INTERVAL_MS). */
   resyncIntervalMs: number;
 }
 
 /** The subgraphs the gateway composes. */
-export const SUBGRAPHS = ['workspaces', 'backups', 'workloads'] as const;
+export const SUBGRAPHS = ['workspaces', 'backups', 'workloads', 'cost'] as const;
 export type SubgraphName = (typeof SUBGRAPHS)[number];
 
 /** The port `canopy subgraph <name>` listens on by default (next to the gateway's 4000), as in the committed supergraph's URLs. */
 export const DEFAULT_SUBGRAPH_PORT = 4001;
 
-/** Each subgraph's default port when served alone: workspaces 4001, backups 4002, workloads 4003. */
-export const DEFAULT_SUBGRAPH_PORTS: Readonly<Record<SubgraphName, number>> = { workspaces: DEFAULT_SUBGRAPH_PORT, backups: DEFAULT_SUBGRAPH_PORT + 1, workloads: DEFAULT_SUBGRAPH_PORT + 2 };
+/** Each subgraph's default port when served alone: workspaces 4001, backups 4002, workloads 4003, cost 4004. */
+export const DEFAULT_SUBGRAPH_PORTS: Readonly<Record<SubgraphName, number>> = {
+  workspaces: DEFAULT_SUBGRAPH_PORT,
+  backups: DEFAULT_SUBGRAPH_PORT + 1,
+  workloads: DEFAULT_SUBGRAPH_PORT + 2,
+  cost: DEFAULT_SUBGRAPH_PORT + 3,
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -145,7 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth: { jwtSecret: e.CANOPY_JWT_SECRET, jwksUrl: e.CANOPY_JWKS_URL, issuer: e.CANOPY_JWT_ISSUER, audience: e.CANOPY_JWT_AUDIENCE, dataDir: e.CANOPY_DATA_DIR },
     maxBodyBytes: e.CANOPY_MAX_BODY_BYTES,
     readYourWritesTimeoutMs: e.CANOPY_READ_YOUR_WRITES_TIMEOUT_MS,
-    subgraphs: { workspaces: { url: e.CANOPY_SUBGRAPH_WORKSPACES_URL }, backups: { url: e.CANOPY_SUBGRAPH_BACKUPS_URL }, workloads: { url: e.CANOPY_SUBGRAPH_WORKLOADS_URL } },
+    subgraphs: { workspaces: { url: e.CANOPY_SUBGRAPH_WORKSPACES_URL }, backups: { url: e.CANOPY_SUBGRAPH_BACKUPS_URL }, workloads: { url: e.CANOPY_SUBGRAPH_WORKLOADS_URL }, cost: { url: e.CANOPY_SUBGRAPH_COST_URL } },
     mode: e.CANOPY_MODE,
     devUser: e.CANOPY_DEV_USER,
     limits: {
@@ -167,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     simulatedClusters: e.CANOPY_SIMULATED_CLUSTERS,
     backupTickMs: e.CANOPY_BACKUP_TICK_MS,
     resyncIntervalMs: e.CANOPY_RESYNC_INTERVAL_MS,
+    usageIntervalMs: e.CANOPY_USAGE_INTERVAL_MS,
   };
 }
 

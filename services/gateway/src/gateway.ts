@@ -4,6 +4,7 @@ import type { EventStore } from '@canopy/eventstore';
 import type { ProjectionRunner } from '@canopy/projections';
 import { buildBackupsSubgraph } from '@canopy/backups';
 import { buildWorkloadsSubgraph } from '@canopy/workloads';
+import { buildCostSubgraph } from '@canopy/cost-api';
 import { buildWorkspacesSubgraph, subgraphSdl } from '@canopy/workspaces';
 import { createAuthenticator, resolveAuthConfig, type AuthConfig } from './auth/index.js';
 import type { Config, SubgraphName } from './config.js';
@@ -159,6 +160,7 @@ async function subgraphPlacements(config: Config, backend: WorkspacesBackend | u
   const extensions = [
     { name: 'backups' as const, schema: await buildBackupsSubgraph(), contextOf: (request: RequestContext) => request.backups },
     { name: 'workloads' as const, schema: await buildWorkloadsSubgraph(), contextOf: (request: RequestContext) => request.workloads },
+    { name: 'cost' as const, schema: await buildCostSubgraph(), contextOf: (request: RequestContext) => request.cost },
   ];
   for (const extension of extensions) {
     const url = config.subgraphs[extension.name].url;
@@ -175,13 +177,15 @@ function placementOf<P extends { name: string }>(placements: readonly P[], name:
 
 /** The subscription fields of each subgraph: executed here when it runs here, relayed to its URL otherwise. */
 function subscriptionRoutes(placements: readonly SubgraphPlacement[], backend: WorkspacesBackend | undefined): SubscriptionRoute[] {
-  return placements.map((placement): SubscriptionRoute => {
+  return placements.filter((placement) => placement.schema.getSubscriptionType()).map((placement): SubscriptionRoute => {
     if (placement.url !== undefined || !backend) return { subgraph: placement.name, schema: placement.schema, url: placement.url! };
     if (placement.name === 'workspaces') return workspacesSubscriptionRoute({ schema: placement.schema, contextFor: backend.contextFor });
     const contextOf = placement.name === 'backups' ? backend.backupsSubscriptionContext : backend.workloadsSubscriptionContext;
     return {
       subgraph: placement.name,
       schema: placement.schema,
+      // backupProgress and workloadStatus map an event to the same item whoever asks (access is checked before the event is let through).
+      sharedResults: true,
       context: ({ userId, correlationId, events }) => contextOf({ caller: { userId }, correlationId, readAfter: undefined, authorization: '' }, events),
     };
   });

@@ -5,6 +5,7 @@ import type { EventStore } from '@canopy/eventstore';
 import { Counter } from 'prom-client';
 import { openReadModelDb, ProjectionRunner, type Projector, type ReadModelTx } from '@canopy/projections';
 import { backupsProjector } from '@canopy/backups';
+import { costProjector } from '@canopy/cost';
 import { workloadsProjector } from '@canopy/workloads';
 import { workspaceProjectors, workspaceReads } from '@canopy/workspace-read-models';
 import type { ReadModelConsistency, WorkspaceReads } from '@canopy/workspaces';
@@ -33,8 +34,8 @@ export interface ReadModels {
  * background: queries are served at once, from what the tables hold, while
  * a new or rebuilt projector catches up.
  */
-/** Every read model the process projects: the workspaces' four, backups and workloads (`canopy replay` rebuilds the same). */
-export const PROJECTORS: readonly Projector[] = [...workspaceProjectors, backupsProjector, workloadsProjector];
+/** Every read model the process projects: the workspaces' four, backups, workloads and cost (`canopy replay` rebuilds the same). */
+export const PROJECTORS: readonly Projector[] = [...workspaceProjectors, backupsProjector, workloadsProjector, costProjector];
 
 export async function startReadModels(config: Config, store: EventStore, registry: Registry, logger: Logger): Promise<ReadModels> {
   const db = await openReadModelDb(config.readModels);

@@ -1,4 +1,5 @@
 import type { BackupsContext } from '@canopy/backups';
+import type { CostContext } from '@canopy/cost-api';
 import type { WorkloadsContext } from '@canopy/workloads';
 import type { WorkspacesContext } from '@canopy/workspaces';
 
@@ -22,4 +23,4 @@ export interface CallerRequest {
  * subgraph's resolvers through the gateway's in-process data source);
  * when every subgraph is remote it is only the caller's request.
  */
-export type RequestContext = CallerRequest & Partial<WorkspacesContext> & { backups?: BackupsContext; workloads?: WorkloadsContext };
+export type RequestContext = CallerRequest & Partial<WorkspacesContext> & { backups?: BackupsContext; workloads?: WorkloadsContext; cost?: CostContext };

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { composeSupergraph } from '@canopy/schema/graphql';
 import { BACKUPS_SUBGRAPH, buildBackupsSubgraph } from '@canopy/backups';
 import { buildWorkloadsSubgraph, WORKLOADS_SUBGRAPH } from '@canopy/workloads';
+import { buildCostSubgraph, COST_SUBGRAPH } from '@canopy/cost-api';
 import { buildWorkspacesSubgraph, subgraphSdl, WORKSPACES_SUBGRAPH } from '@canopy/workspaces';
 import { DEFAULT_SUBGRAPH_URLS } from './supergraph.js';
 
@@ -26,15 +27,18 @@ export async function generateSchemaFiles(): Promise<Record<string, string>> {
   const workspaces = subgraphSdl(await buildWorkspacesSubgraph());
   const backups = subgraphSdl(await buildBackupsSubgraph());
   const workloads = subgraphSdl(await buildWorkloadsSubgraph());
+  const cost = subgraphSdl(await buildCostSubgraph());
   const composed = composeSupergraph([
     { name: WORKSPACES_SUBGRAPH, url: DEFAULT_SUBGRAPH_URLS.workspaces, sdl: workspaces },
     { name: BACKUPS_SUBGRAPH, url: DEFAULT_SUBGRAPH_URLS.backups, sdl: backups },
     { name: WORKLOADS_SUBGRAPH, url: DEFAULT_SUBGRAPH_URLS.workloads, sdl: workloads },
+    { name: COST_SUBGRAPH, url: DEFAULT_SUBGRAPH_URLS.cost, sdl: cost },
   ]);
   return {
     [`${WORKSPACES_SUBGRAPH}.graphql`]: withHeader(workspaces),
     [`${BACKUPS_SUBGRAPH}.graphql`]: withHeader(backups),
     [`${WORKLOADS_SUBGRAPH}.graphql`]: withHeader(workloads),
+    [`${COST_SUBGRAPH}.graphql`]: withHeader(cost),
     'supergraph.graphql': withHeader(composed.supergraphSdl),
     'api.graphql': withHeader(composed.apiSdl),
   };

@@ -19,6 +19,7 @@ export const DEFAULT_SUBGRAPH_URLS: Readonly<Record<SubgraphName, string>> = {
   workspaces: `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORTS.workspaces}/graphql`,
   backups: `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORTS.backups}/graphql`,
   workloads: `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORTS.workloads}/graphql`,
+  cost: `http://127.0.0.1:${DEFAULT_SUBGRAPH_PORTS.cost}/graphql`,
 };
 
 export interface SubgraphPlacement {

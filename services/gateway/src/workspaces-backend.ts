@@ -11,6 +11,8 @@ import { openBackupsBackend } from './backups-backend.js';
 import { openClusterAccess, type ClusterAccess } from './clusters.js';
 import { startReconciler, type Reconciler } from '@canopy/reconciler';
 import type { WorkloadsContext } from '@canopy/workloads';
+import type { CostContext } from '@canopy/cost-api';
+import { openCostBackend } from './cost-backend.js';
 import { openWorkloadsBackend } from './workloads-backend.js';
 import type { Config } from './config.js';
 import { logHealth, type HealthAnswer } from './http-server.js';
@@ -43,10 +45,10 @@ export interface WorkspacesBackend {
   close(): Promise<void>;
 }
 
-/** A request's context: the workspaces subgraph's, with the backups and workloads subgraphs' under `backups` and `workloads`. */
-export type BackendContext = CallerRequest & WorkspacesContext & { backups: BackupsContext; workloads: WorkloadsContext };
+/** A request's context: the workspaces subgraph's, with the backups, workloads and cost subgraphs' under `backups`, `workloads` and `cost`. */
+export type BackendContext = CallerRequest & WorkspacesContext & { backups: BackupsContext; workloads: WorkloadsContext; cost: CostContext };
 
-/** Opens the log and the key store, projects the read models, folds the workspaces, and starts the backups service and the cluster access. */
+/** Opens the log and the key store, projects the read models, folds the workspaces, and starts the cluster access, the reconciler, the backups service, the workload watcher and the usage collector. */
 export async function openWorkspacesBackend(config: Config, logger: Logger): Promise<WorkspacesBackend> {
   const masterKey = await resolveMasterKey(config, logger);
   const log = await openEventStore(config.eventStore);
@@ -61,6 +63,7 @@ export async function openWorkspacesBackend(config: Config, logger: Logger): Pro
   const reconciler = await startReconciler({ log: eventLog, keys: keys.keys, connector: clusters.connector, resyncIntervalMs: config.resyncIntervalMs, logger: logger.child({ component: 'reconciler' }) });
   const backups = await openBackupsBackend({ log: eventLog, workspaces: service.directory, connector: clusters.connector, readModels, tickMs: config.backupTickMs, logger });
   const workloads = await openWorkloadsBackend({ log: eventLog, store: log.store, workspaces: service.directory, connector: clusters.connector, readModels, logger });
+  const cost = openCostBackend({ log: eventLog, workspaces: service.directory, connector: clusters.connector, readModels, usageIntervalMs: config.usageIntervalMs, logger });
   const workspaceReads = (request: CallerRequest) => readModels.readsFor(request.caller.userId, request.readAfter);
   return {
     store: log.store,
@@ -81,6 +84,7 @@ export async function openWorkspacesBackend(config: Config, logger: Logger): Pro
         clusterSync: (clusterId: string) => reconciler.clusterStatus(clusterId),
         backups: backups.contextFor(request, reads),
         workloads: workloads.contextFor(reads, request.caller.userId),
+        cost: cost.contextFor(request, reads),
       };
     },
     backupsSubscriptionContext: (request, events) => backups.subscriptionContext(request, () => workspaceReads(request), events),
@@ -88,6 +92,7 @@ export async function openWorkspacesBackend(config: Config, logger: Logger): Pro
     health: () => logHealth({ store: log.store, projections: readModels.runner, logger, logDescription: log.description }),
     readiness: () => checkReadiness({ log: log.store, readStore: readModels, projections: readModels.runner, logger }),
     async close() {
+      await cost.close();
       await backups.close();
       await workloads.close();
       await reconciler.stop();

@@ -16,7 +16,7 @@ describe('configuration from the environment', () => {
       auth: { jwtSecret: undefined, jwksUrl: undefined, issuer: 'canopy', audience: 'canopy', dataDir: '.canopy/data' },
       maxBodyBytes: 1024 * 1024,
       readYourWritesTimeoutMs: 5000,
-      subgraphs: { workspaces: { url: undefined }, backups: { url: undefined }, workloads: { url: undefined } },
+      subgraphs: { workspaces: { url: undefined }, backups: { url: undefined }, workloads: { url: undefined }, cost: { url: undefined } },
       mode: 'production',
       devUser: 'dev@example.com',
       limits: { depth: 10, cost: 50_000, aliases: 15, directives: 50, tokens: 1000, batch: 10 },
@@ -25,6 +25,7 @@ describe('configuration from the environment', () => {
       simulatedClusters: [],
       backupTickMs: 30_000,
       resyncIntervalMs: 180_000,
+      usageIntervalMs: 60_000,
     });
   });
 
@@ -32,6 +33,12 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ CANOPY_SIMULATED_CLUSTERS: 'sim-east, sim-west' }).simulatedClusters).toEqual(['sim-east', 'sim-west']);
     expect(() => loadConfig({ CANOPY_SIMULATED_CLUSTERS: 'sim-east,Not_A_Name' })).toThrow(/CANOPY_SIMULATED_CLUSTERS/);
     expect(() => loadConfig({ CANOPY_RESYNC_INTERVAL_MS: '10' })).toThrow(/CANOPY_RESYNC_INTERVAL_MS/);
+  });
+
+  it('samples usage every CANOPY_USAGE_INTERVAL_MS: whole seconds, from 1 s to 1 h', () => {
+    expect(loadConfig({ CANOPY_USAGE_INTERVAL_MS: '1000' }).usageIntervalMs).toBe(1000);
+    expect(() => loadConfig({ CANOPY_USAGE_INTERVAL_MS: '1500' })).toThrow(/CANOPY_USAGE_INTERVAL_MS: must be whole seconds/);
+    expect(() => loadConfig({ CANOPY_USAGE_INTERVAL_MS: '7200000' })).toThrow(/CANOPY_USAGE_INTERVAL_MS/);
   });
 
   it('takes the subscription limits from CANOPY_SUBSCRIPTION_* and refuses nonsense', () => {
@@ -69,7 +76,7 @@ describe('configuration from the environment', () => {
   });
 
   it('runs the workspaces subgraph in process unless CANOPY_SUBGRAPH_WORKSPACES_URL names where it answers', () => {
-    expect(loadConfig({ CANOPY_SUBGRAPH_WORKSPACES_URL: 'http://workspaces.internal:4001/graphql' }).subgraphs).toEqual({ workspaces: { url: 'http://workspaces.internal:4001/graphql' }, backups: { url: undefined }, workloads: { url: undefined } });
+    expect(loadConfig({ CANOPY_SUBGRAPH_WORKSPACES_URL: 'http://workspaces.internal:4001/graphql' }).subgraphs).toEqual({ workspaces: { url: 'http://workspaces.internal:4001/graphql' }, backups: { url: undefined }, workloads: { url: undefined }, cost: { url: undefined } });
     expect(() => loadConfig({ CANOPY_SUBGRAPH_WORKSPACES_URL: 'workspaces:4001' })).toThrow(/CANOPY_SUBGRAPH_WORKSPACES_URL: must be the http\(s\):\/\/ URL/);
   });
 

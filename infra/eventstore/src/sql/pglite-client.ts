@@ -1,5 +1,4 @@
-import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
+import { openPGlite } from './pglite-open.js';
 import type { SqlClient } from './sql-client.js';
 
 /**
@@ -7,8 +6,7 @@ import type { SqlClient } from './sql-client.js';
  * absent, else persisted in that directory.
  */
 export async function pgliteSqlClient(options: { dataDir?: string } = {}): Promise<SqlClient> {
-  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const db = options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create();
+  const db = await openPGlite(options.dataDir);
   return {
     async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
       const result = await db.query<Row>(sql, params as unknown[]);

@@ -41,8 +41,10 @@ export interface SqlEventStoreOptions {
   idleMs?: number;
   /**
    * Run ANALYZE on the log's tables as autovacuum would (after 50 + 10% of the
-   * rows changed): for PGlite, which has no autovacuum. Without statistics the
-   * planner tails the log through the stream index and slows every live poll.
+   * rows this store appended): for PGlite, which has no autovacuum, and a
+   * PostgreSQL server without it or not yet at it. Without statistics the
+   * planner tails the log through the stream index and slows every live
+   * poll, and sorts the whole rest of the log for every catch-up page.
    */
   autoAnalyze?: boolean;
 }

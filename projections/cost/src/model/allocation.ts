@@ -90,12 +90,12 @@ export interface Allocation {
 }
 
 /** Unit-seconds × nano-units per unit-hour → micro-units: the divisor per resource (millicores, bytes, GPUs). */
-const DIVISOR = {
+export const DIVISOR = {
   cpu: 1000n * 3600n * 1000n,
   memory: 2n ** 30n * 3600n * 1000n,
   gpu: 3600n * 1000n,
 } as const;
-type Resource = keyof typeof DIVISOR;
+export type Resource = keyof typeof DIVISOR;
 const RESOURCES: readonly Resource[] = ['cpu', 'memory', 'gpu'];
 const PRICE: Record<Resource, (book: PriceBook) => bigint> = { cpu: (b) => b.cpuCoreHour, memory: (b) => b.memoryGiBHour, gpu: (b) => b.gpuHour };
 const COST: Record<Resource, 'cpu_cost' | 'memory_cost' | 'gpu_cost'> = { cpu: 'cpu_cost', memory: 'memory_cost', gpu: 'gpu_cost' };
@@ -115,7 +115,7 @@ export function epochSeconds(instant: string): number {
   return Date.parse(instant) / 1000;
 }
 
-const HOUR = 3600;
+export const HOUR = 3600;
 
 /**
  * The interval [start, end) cut at every hour boundary, price book change
@@ -343,67 +343,4 @@ function allocateOneSegment(sample: UsageSample, segment: Segment, bucket: Bucke
     },
   };
   return { workloads, clusters: [cluster] };
-}
-
-/**
- * Allocations summed per workload-hour and cluster-hour: rolling the sum up
- * adds what rolling up each allocation would (every measure is additive),
- * for a fraction of the work when a batch holds many samples of the same
- * workloads in the same hours.
- */
-export class AllocationSum {
-  /** By cluster, hour and currency, then by workspace, namespace, kind and name. */
-  private readonly workloads = new Map<string, Map<string, WorkloadHour>>();
-  private readonly clusters = new Map<string, ClusterHour>();
-  private count = 0;
-
-  /** Adds an allocation; its measure objects may be taken over and changed. */
-  add(allocation: Allocation): void {
-    // The hot path of a rebuild (once per row of every sample): one map per cluster-hour, and the measures added one by one.
-    let bucketId = '';
-    let bucket: Map<string, WorkloadHour> | undefined;
-    for (const w of allocation.workloads) {
-      const id = `${w.clusterId}\u0000${w.hour}\u0000${w.currency}`;
-      if (id !== bucketId || !bucket) {
-        bucketId = id;
-        bucket = this.workloads.get(id);
-        if (!bucket) this.workloads.set(id, (bucket = new Map()));
-      }
-      const key = `${w.workspaceId}\u0000${w.namespace}\u0000${w.kind}\u0000${w.name}`;
-      const sum = bucket.get(key);
-      if (!sum) {
-        bucket.set(key, w);
-        this.count++;
-        continue;
-      }
-      const to = sum.measures;
-      const from = w.measures;
-      to.cpu_usage += from.cpu_usage;
-      to.cpu_request += from.cpu_request;
-      to.cpu_allocated += from.cpu_allocated;
-      to.memory_usage += from.memory_usage;
-      to.memory_request += from.memory_request;
-      to.memory_allocated += from.memory_allocated;
-      to.gpu_allocated += from.gpu_allocated;
-      to.cpu_cost += from.cpu_cost;
-      to.memory_cost += from.memory_cost;
-      to.gpu_cost += from.gpu_cost;
-      to.idle_cost += from.idle_cost;
-    }
-    for (const c of allocation.clusters) {
-      const id = `${c.clusterId}\u0000${c.hour}\u0000${c.currency}`;
-      const sum = this.clusters.get(id);
-      if (!sum) this.clusters.set(id, c);
-      else for (const measure of CLUSTER_MEASURES) sum.measures[measure] += c.measures[measure];
-    }
-  }
-
-  get size(): number {
-    return this.count + this.clusters.size;
-  }
-
-  /** The sum, as one allocation. */
-  total(): Allocation {
-    return { workloads: [...this.workloads.values()].flatMap((bucket) => [...bucket.values()]), clusters: [...this.clusters.values()] };
-  }
 }

@@ -67,3 +67,81 @@ export function apportion(total: bigint, weights: readonly bigint[]): bigint[] {
   }
   return parts;
 }
+
+/**
+ * A non-negative integer amount as the roll-ups sum it: a number while it is
+ * a safe integer (adding numbers allocates nothing), a bigint beyond. The
+ * operations below are exact either way.
+ */
+export type Amount = number | bigint;
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_SAFE_BIG = BigInt(MAX_SAFE);
+
+/** A bigint as an amount: a number when it is a safe integer. */
+export function amountOf(value: bigint): Amount {
+  return value <= MAX_SAFE_BIG ? Number(value) : value;
+}
+
+// For non-negative safe integers a and b, a + b and a × b are exact whenever
+// the result is at most MAX_SAFE; an exact result above it rounds to 2^53 or
+// more, so the comparison tells which case it is.
+
+/** a + b, exactly. */
+export function plus(a: Amount, b: Amount): Amount {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const sum = a + b;
+    if (sum <= MAX_SAFE) return sum;
+  }
+  return amountOf(BigInt(a) + BigInt(b));
+}
+
+/** a × b, exactly. */
+export function times(a: Amount, b: Amount): Amount {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const product = a * b;
+    if (product <= MAX_SAFE) return product;
+  }
+  return amountOf(BigInt(a) * BigInt(b));
+}
+
+/** max(a − b, 0). */
+export function minusOrZero(a: Amount, b: Amount): Amount {
+  if (typeof a === 'number' && typeof b === 'number') return a > b ? a - b : 0;
+  const difference = BigInt(a) - BigInt(b);
+  return difference > 0n ? amountOf(difference) : 0;
+}
+
+/**
+ * `roundHalfEven(units × multiplier, divisor)` of a rate whose terms were
+ * reduced by their common divisor (same rational, so the same rounding),
+ * in float arithmetic when every step is exact: the float quotient is the
+ * exact one or one above it, the remainder (below 2^53 when units ×
+ * multiplier + divisor is) corrects it.
+ */
+export function roundedProduct(units: Amount, multiplier: bigint, divisor: bigint, multiplierNumber: number, divisorNumber: number): Amount {
+  if (typeof units === 'number' && divisorNumber <= MAX_SAFE && multiplierNumber <= MAX_SAFE) {
+    const n = units * multiplierNumber;
+    if (n <= MAX_SAFE - divisorNumber) {
+      let quotient = Math.floor(n / divisorNumber);
+      let remainder = n - quotient * divisorNumber;
+      if (remainder < 0) {
+        quotient -= 1;
+        remainder += divisorNumber;
+      } else if (remainder >= divisorNumber) {
+        quotient += 1;
+        remainder -= divisorNumber;
+      }
+      const twice = remainder * 2;
+      if (twice > divisorNumber || (twice === divisorNumber && quotient % 2 === 1)) quotient += 1;
+      return quotient;
+    }
+  }
+  return amountOf(roundHalfEven(BigInt(units) * multiplier, divisor));
+}
+
+/** The greatest common divisor of two non-negative bigints. */
+export function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}

@@ -1,4 +1,5 @@
-import type { Allocation, ClusterMeasures, WorkloadMeasures } from './allocation.js';
+import type { Bucket, ClusterMeasure, WorkloadKey, WorkloadMeasure } from './allocation.js';
+import type { Amount } from './money.js';
 
 /**
  * The roll-ups an allocation adds to, by table. Every measure is additive,
@@ -17,7 +18,13 @@ export type RollupTable = 'workload_hourly' | 'workload_daily' | 'workspace_hour
 export type RollupKey = Readonly<Record<string, string>>;
 
 /** Receives each addition; it must not keep or change `measures` (they are shared between tables). */
-export type RollupSink = (table: RollupTable, key: RollupKey, measures: Readonly<WorkloadMeasures> | Readonly<ClusterMeasures>) => void;
+export type RollupSink = (table: RollupTable, key: RollupKey, measures: Readonly<Record<WorkloadMeasure, Amount>> | Readonly<Record<ClusterMeasure, Amount>>) => void;
+
+/** What rolls up: an `Allocation` (bigint measures) or a `UsageSum`'s totals. */
+export interface RollupInput {
+  workloads: readonly (WorkloadKey & Bucket & { measures: Readonly<Record<WorkloadMeasure, Amount>> })[];
+  clusters: readonly (Bucket & { clusterId: string; measures: Readonly<Record<ClusterMeasure, Amount>> })[];
+}
 
 /** `2026-03-01T10:00:00.000Z` and `2026-03-01` of an hour's epoch seconds. */
 function bucketNames(cache: Map<number, { hour: string; day: string }>, hour: number): { hour: string; day: string } {
@@ -30,7 +37,7 @@ function bucketNames(cache: Map<number, { hour: string; day: string }>, hour: nu
 }
 
 /** Hands every roll-up row an allocation adds to, with what it adds, to `sink`. */
-export function rollUp(allocation: Allocation, sink: RollupSink): void {
+export function rollUp(allocation: RollupInput, sink: RollupSink): void {
   const names = new Map<number, { hour: string; day: string }>();
   for (const w of allocation.workloads) {
     const { hour, day } = bucketNames(names, w.hour);
@@ -63,7 +70,7 @@ export class RollupTotals {
       .map((column) => `${column}=${key[column]}`)
       .join('|');
     const row = rows.get(id);
-    if (!row) rows.set(id, { key, measures: { ...measures } });
-    else for (const [measure, amount] of Object.entries(measures)) row.measures[measure] = (row.measures[measure] ?? 0n) + amount;
+    if (!row) rows.set(id, { key, measures: Object.fromEntries(Object.entries(measures).map(([measure, amount]) => [measure, BigInt(amount)])) });
+    else for (const [measure, amount] of Object.entries(measures)) row.measures[measure] = (row.measures[measure] ?? 0n) + BigInt(amount);
   };
 }

@@ -54,6 +54,12 @@ export class Timeline<T> {
     return value;
   }
 
+  /** Whether the value changes hands strictly inside (start, end): `changesIn(start, end).length > 0`, without the array. */
+  changesWithin(start: number, end: number): boolean {
+    for (const entry of this.entries) if (entry.from > start && entry.from < end) return true;
+    return false;
+  }
+
   /** The instants strictly inside (start, end) where the value changes hands. */
   changesIn(start: number, end: number): number[] {
     return this.entries.filter((entry) => entry.from > start && entry.from < end).map((entry) => entry.from);

@@ -45,9 +45,9 @@ export interface BackupsReads {
 
 /** What the progress subscription runs on besides the request context. */
 export interface BackupsLive {
-  /** The process's event feed (exact stream names): one backup's progress, on the process's one log subscription. */
+  /** The process's event feed (exact stream names, and `backup-` by prefix): progress on the process's one log subscription. */
   events: EventFeed;
-  /** The log: a backup's stream up to a cursor, and a workspace's progress across backups whose streams are not known in advance. */
+  /** The log: a backup's stream up to a cursor (its state when the subscription starts, or first meets it). */
   log: EventLog;
   /** New reads each call (no request cache): access is checked again over time. */
   reads(): BackupsReads;

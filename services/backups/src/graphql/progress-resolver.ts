@@ -1,4 +1,4 @@
-import type { ReadDomainEvent, Subscription as LogSubscription } from '@canopy/eventstore';
+import type { ReadDomainEvent } from '@canopy/eventstore';
 import { CanopyError, ErrorCode, isCanopyError } from '@canopy/schema';
 import { organizationStream, workspaceNotFound, workspaceStream } from '@canopy/workspaces';
 import { Arg, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
@@ -117,11 +117,12 @@ async function followBackup(
       await access.check(position, first);
     },
   });
-  async function* items(): AsyncGenerator<BackupProgressItem> {
+  async function* items(): AsyncGenerator<Delivery> {
     for await (const event of feed) {
       if (!isBackupEvent(event)) continue;
-      state = fold(state, event);
-      yield progressItem(event, state);
+      const next = advance(event, () => state);
+      state = next.state;
+      yield next.delivery;
       if (isOver(state)) return;
     }
   }
@@ -131,11 +132,11 @@ async function followBackup(
 }
 
 /**
- * Every backup of a workspace, on the log: a workspace's backups have no
- * common stream, and backups requested later have streams nobody knows
- * yet, so this follows every backup stream from the cursor (or the head)
- * and keeps the workspace's. A backup first met past its request is folded
- * from its stream up to there.
+ * Every backup of a workspace, on the process's event feed: a workspace's
+ * backups have no common stream, and backups requested later have streams
+ * nobody knows yet, so this follows the `backup-` streams by prefix and
+ * keeps the workspace's (every backup event names its workspace). A backup
+ * first met past its request is folded from its stream up to there.
  */
 async function followWorkspace(
   live: BackupsLive,
@@ -144,59 +145,77 @@ async function followWorkspace(
   after: bigint | undefined,
   access: AccessCheck,
 ): Promise<AsyncIterableIterator<Delivery>> {
-  const head = await live.log.store.headPosition();
-  if (after !== undefined && after > (head ?? 0n)) {
-    throw new CanopyError(ErrorCode.BAD_USER_INPUT, `after (${after}) is beyond the end of the log (${head ?? 0n}): pass the cursor of an item you received.`, { field: 'after' });
-  }
-  await access.check(head, true);
-  const ownStreams = new Set([workspaceStream(workspaceId), organizationStream(organizationId)]);
-  const subscription: LogSubscription = live.log.store.subscribeToAll({
-    ...((after ?? head) === undefined ? {} : { after: after ?? head }),
-    filter: { streamPrefixes: [BACKUP_PREFIX, ...ownStreams] },
+  let started = false;
+  const feed = await live.events.follow({
+    streams: [workspaceStream(workspaceId), organizationStream(organizationId)],
+    streamPrefixes: [BACKUP_PREFIX],
+    ...(after === undefined ? {} : { after }),
+    keep: (event) => isWorkspaceBackupEvent(event, workspaceId),
+    recheck: (event) => access.concerns(event),
+    authorize: async (position) => {
+      const first = !started;
+      started = true;
+      await access.check(position, first);
+    },
   });
-  /** By backup id: its state, or null when it is another workspace's. */
-  const backups = new Map<string, BackupState | null>();
-  const stateOf = async (backupId: string, event: ReadDomainEvent): Promise<BackupState | null> => {
-    const known = backups.get(backupId);
-    if (known !== undefined) return known;
+  /** By backup id: its state as of the last item. */
+  const backups = new Map<string, BackupState>();
+  /** A backup first met past its request: folded from its stream up to the event. */
+  const history = async (backupId: string, event: ReadDomainEvent): Promise<BackupState> => {
     let state: BackupState = initialBackupState;
-    if (event.revision > 0n) {
-      for await (const earlier of live.log.readStream(backupStream(backupId), { maxCount: Number(event.revision) })) state = fold(state, earlier);
-    }
-    const ours = event.revision === 0n ? (event.data as { workspaceId?: unknown }).workspaceId === workspaceId : state.request?.workspaceId === workspaceId;
-    return ours ? state : null;
+    for await (const earlier of live.log.readStream(backupStream(backupId), { maxCount: Number(event.revision) })) state = fold(state, earlier);
+    return state;
   };
-  async function* items(): AsyncGenerator<BackupProgressItem> {
-    for await (const message of subscription) {
-      if (message.kind !== 'event') continue;
-      const event = live.log.upcast(message.event);
-      if (ownStreams.has(event.stream)) {
-        if (access.concerns(event)) await access.check(event.position, false);
-        continue;
-      }
+  async function* items(): AsyncGenerator<Delivery> {
+    for await (const event of feed) {
       const target = streamOf(event.stream);
-      if (target?.kind !== 'backup' || !isBackupEvent(event)) continue;
-      const state = await stateOf(target.id, event);
-      if (state === null) {
-        backups.set(target.id, null);
-        continue;
-      }
-      const next = fold(state, event);
-      backups.set(target.id, next);
-      yield progressItem(event, next);
+      if (target?.kind !== 'backup') continue;
+      const known = backups.get(target.id);
+      // When another subscription has mapped this very event, its state after it is taken as is: no history to read.
+      const before = known ?? (event.revision === 0n || stepped.has(event) ? initialBackupState : await history(target.id, event));
+      const next = advance(event, () => before);
+      backups.set(target.id, next.state);
+      yield next.delivery;
     }
   }
-  return deliveries(items(), () => subscription.close());
+  return deliveries(items(), async () => {
+    await feed.return?.();
+  });
 }
 
-async function* empty(): AsyncGenerator<BackupProgressItem> {}
+/** An event of one of the workspace's backups (not of the locations' stream, which shares the prefix). */
+function isWorkspaceBackupEvent(event: ReadDomainEvent, workspaceId: string): boolean {
+  return isBackupEvent(event) && streamOf(event.stream)?.kind === 'backup' && (event.data as { workspaceId?: unknown }).workspaceId === workspaceId;
+}
+
+async function* empty(): AsyncGenerator<Delivery> {}
+
+/**
+ * A backup's state after an event and the event's delivery, by event. The
+ * state after an event is the fold of its stream up to it, whoever folds
+ * it, and the hub hands every subscriber the same event object: the first
+ * subscriber to reach it folds and maps it for all, and the gateway, given
+ * the same delivery object, executes it once for alike subscriptions.
+ * Events replayed from the log are each follower's own objects.
+ */
+const stepped = new WeakMap<ReadDomainEvent, { state: BackupState; delivery: Delivery }>();
+
+function advance(event: ReadDomainEvent, before: () => BackupState): { state: BackupState; delivery: Delivery } {
+  let known = stepped.get(event);
+  if (!known) {
+    const state = fold(before(), event);
+    known = { state, delivery: { item: progressItem(event, state) } };
+    stepped.set(event, known);
+  }
+  return known;
+}
 
 /**
  * The items, ended by an error result when the source throws a CanopyError
  * (access revoked). A plain iterator, not a generator: `return` must close
  * the source even before the first `next`.
  */
-function deliveries(source: AsyncGenerator<BackupProgressItem>, close: () => Promise<unknown>): AsyncIterableIterator<Delivery> {
+function deliveries(source: AsyncGenerator<Delivery>, close: () => Promise<unknown>): AsyncIterableIterator<Delivery> {
   let finished = false;
   const finish = async () => {
     if (finished) return;
@@ -213,7 +232,7 @@ function deliveries(source: AsyncGenerator<BackupProgressItem>, close: () => Pro
       if (finished) return done;
       try {
         const step = await source.next();
-        if (!step.done) return { done: false, value: { item: step.value } };
+        if (!step.done) return { done: false, value: step.value };
       } catch (error) {
         await finish();
         if (!isCanopyError(error)) throw error;

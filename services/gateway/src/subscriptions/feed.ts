@@ -43,6 +43,7 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
  */
 class Follower implements AsyncIterableIterator<ReadDomainEvent> {
   private readonly streams: Set<string>;
+  private readonly prefixes: readonly string[];
   private readonly queue: BoundedQueue<ReadDomainEvent>;
   private phase: 'replay' | 'live' = 'replay';
   private replay: AsyncIterator<RecordedEvent> | undefined;
@@ -61,6 +62,7 @@ class Follower implements AsyncIterableIterator<ReadDomainEvent> {
     private readonly options: FollowOptions,
   ) {
     this.streams = new Set(options.streams);
+    this.prefixes = options.streamPrefixes ?? [];
     this.queue = new BoundedQueue(deps.maxQueued);
   }
 
@@ -77,7 +79,7 @@ class Follower implements AsyncIterableIterator<ReadDomainEvent> {
 
   private async start(): Promise<void> {
     this.untrack = this.deps.track?.(this);
-    this.unlisten = this.deps.hub.listen(this.options.streams, (event) => this.offer(event));
+    this.unlisten = this.deps.hub.listen({ streams: this.options.streams, prefixes: this.prefixes }, (event) => this.offer(event));
     // Read after listening: the hub has queued, or will queue, everything after where it was, and the head is at or past that.
     const head = await this.deps.store.headPosition();
     this.from = head;
@@ -118,7 +120,7 @@ class Follower implements AsyncIterableIterator<ReadDomainEvent> {
       if (this.closed) return DONE;
       const event = await this.pull();
       if (event === undefined || this.closed) return DONE;
-      if (!this.streams.has(event.stream)) continue;
+      if (!this.follows(event.stream)) continue;
       if (this.last !== undefined && event.position <= this.last) continue;
       this.last = event.position;
       if ((this.from === undefined || event.position > this.from) && this.options.recheck?.(event)) {
@@ -159,7 +161,7 @@ class Follower implements AsyncIterableIterator<ReadDomainEvent> {
       const step = await replay.next();
       if (this.closed) return undefined;
       if (!step.done) {
-        if (!this.streams.has(step.value.stream)) continue;
+        if (!this.follows(step.value.stream)) continue;
         return this.deps.upcast(step.value);
       }
       if (this.overflowed) {
@@ -198,7 +200,13 @@ class Follower implements AsyncIterableIterator<ReadDomainEvent> {
   }
 
   private wants(event: ReadDomainEvent): boolean {
-    return this.streams.has(event.stream) && (this.keeps(event) || (this.options.recheck?.(event) ?? false));
+    return this.follows(event.stream) && (this.keeps(event) || (this.options.recheck?.(event) ?? false));
+  }
+
+  private follows(stream: string): boolean {
+    if (this.streams.has(stream)) return true;
+    for (const prefix of this.prefixes) if (stream.startsWith(prefix)) return true;
+    return false;
   }
 
   private keeps(event: ReadDomainEvent): boolean {
@@ -206,6 +214,6 @@ class Follower implements AsyncIterableIterator<ReadDomainEvent> {
   }
 
   private read(after: bigint | undefined): AsyncIterator<RecordedEvent> {
-    return this.deps.store.readAll({ ...(after === undefined ? {} : { after }), filter: { streamPrefixes: [...this.streams] } })[Symbol.asyncIterator]();
+    return this.deps.store.readAll({ ...(after === undefined ? {} : { after }), filter: { streamPrefixes: [...this.streams, ...this.prefixes] } })[Symbol.asyncIterator]();
   }
 }

@@ -13,15 +13,27 @@ export interface HubOptions {
   retryMs?: number;
 }
 
+/** What a listener follows: streams by exact name, and streams by the start of their name. */
+export interface HubInterest {
+  streams?: readonly string[];
+  /** Each holds its stream category, `name-` (the name up to its first `-`, included): `backup-` or `backup-locations-`. */
+  prefixes?: readonly string[];
+}
+
 /**
  * One subscription to the log per process, from its head, fanned out by
  * stream to every live subscriber: a thousand subscribers cost one log
  * subscription and, per event, one map lookup and a call per listener of
- * that stream. If the log fails, the hub resubscribes from the last event
- * it dispatched, so its listeners see neither a gap nor a duplicate.
+ * that stream. Listeners by prefix are indexed by the prefix's category, so
+ * an event costs one more map lookup while any are registered, and the
+ * prefixes of its own category only are compared with its stream. If the
+ * log fails, the hub resubscribes from the last event it dispatched, so its
+ * listeners see neither a gap nor a duplicate.
  */
 export class EventHub {
   private readonly listeners = new Map<string, Set<HubListener>>();
+  /** Listeners by prefix, by the prefix's category. */
+  private readonly prefixed = new Map<string, Map<string, Set<HubListener>>>();
   private registered = 0;
   private registrations = 0;
   private dispatched: bigint | undefined;
@@ -61,26 +73,40 @@ export class EventHub {
     return this.registrations;
   }
 
-  /** Listens to the events of `streams` (exact names); returns the function that stops it (once). */
-  listen(streams: readonly string[], listener: HubListener): () => void {
+  /**
+   * Listens to the events of `streams` (exact names, or an interest: exact
+   * names and prefixes); each event once, however many of them its stream
+   * matches. Returns the function that stops it (once). A prefix without a
+   * `-` is refused: it would have to be compared with every event's stream.
+   */
+  listen(interest: readonly string[] | HubInterest, listener: HubListener): () => void {
+    const streams = isNames(interest) ? interest : (interest.streams ?? []);
+    const prefixes = isNames(interest) ? [] : (interest.prefixes ?? []);
+    const categories = prefixes.map((prefix) => {
+      const category = categoryOf(prefix);
+      if (category === undefined) throw new Error(`A stream prefix must hold its category (up to a "-"): "${prefix}".`);
+      return category;
+    });
     this.registered += 1;
     this.registrations += 1;
     let registered = true;
-    for (const stream of streams) {
-      let set = this.listeners.get(stream);
-      if (!set) this.listeners.set(stream, (set = new Set()));
-      set.add(listener);
-    }
+    for (const stream of streams) add(this.listeners, stream, listener);
+    prefixes.forEach((prefix, i) => {
+      let byPrefix = this.prefixed.get(categories[i]!);
+      if (!byPrefix) this.prefixed.set(categories[i]!, (byPrefix = new Map()));
+      add(byPrefix, prefix, listener);
+    });
     return () => {
       if (!registered) return;
       registered = false;
       this.registered -= 1;
-      for (const stream of streams) {
-        const set = this.listeners.get(stream);
-        if (!set) continue;
-        set.delete(listener);
-        if (set.size === 0) this.listeners.delete(stream);
-      }
+      for (const stream of streams) remove(this.listeners, stream, listener);
+      prefixes.forEach((prefix, i) => {
+        const byPrefix = this.prefixed.get(categories[i]!);
+        if (!byPrefix) return;
+        remove(byPrefix, prefix, listener);
+        if (byPrefix.size === 0) this.prefixed.delete(categories[i]!);
+      });
     };
   }
 
@@ -90,6 +116,7 @@ export class EventHub {
     await this.subscription?.close();
     await this.loop;
     this.listeners.clear();
+    this.prefixed.clear();
   }
 
   private async run(): Promise<void> {
@@ -111,7 +138,7 @@ export class EventHub {
 
   private dispatch(recorded: RecordedEvent): void {
     this.dispatched = recorded.position;
-    const listeners = this.listeners.get(recorded.stream);
+    const listeners = this.listenersOf(recorded.stream);
     if (!listeners) return;
     let event = recorded as ReadDomainEvent;
     try {
@@ -127,4 +154,43 @@ export class EventHub {
       }
     }
   }
+
+  /** The listeners of a stream: by its name, and by the prefixes of its category that it starts with; each once. */
+  private listenersOf(stream: string): ReadonlySet<HubListener> | undefined {
+    const exact = this.listeners.get(stream);
+    if (this.prefixed.size === 0) return exact;
+    const category = categoryOf(stream);
+    const byPrefix = category === undefined ? undefined : this.prefixed.get(category);
+    if (!byPrefix) return exact;
+    let all: Set<HubListener> | undefined;
+    for (const [prefix, set] of byPrefix) {
+      if (!stream.startsWith(prefix)) continue;
+      all ??= new Set(exact);
+      for (const listener of set) all.add(listener);
+    }
+    return all ?? exact;
+  }
+}
+
+/** A stream's (or a prefix's) category: its name up to its first `-`, included; undefined without one. */
+export function categoryOf(name: string): string | undefined {
+  const dash = name.indexOf('-');
+  return dash < 0 ? undefined : name.slice(0, dash + 1);
+}
+
+function isNames(interest: readonly string[] | HubInterest): interest is readonly string[] {
+  return Array.isArray(interest);
+}
+
+function add<K>(map: Map<K, Set<HubListener>>, key: K, listener: HubListener): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(listener);
+}
+
+function remove<K>(map: Map<K, Set<HubListener>>, key: K, listener: HubListener): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(listener);
+  if (set.size === 0) map.delete(key);
 }

@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createProject, createTeam, Q, TestGateway, type TeamSetup } from './client.js';
-import { WsClient } from './ws-client.js';
+import { eventually, WsClient } from './ws-client.js';
 
 const CLUSTERS = `query ($w: ID!) { workspace(id: $w) { clusters { nodes { name sync { state reason message } } } } }`;
 
@@ -41,14 +41,6 @@ function quotaOn(name: string, namespace: string): { hard: Record<string, string
   return ours && { hard: ours.spec.hard };
 }
 
-async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function states(workspaceId: string): Promise<Record<string, { state: string; reason: string | null }>> {
   const data = await gateway.ok(team.owner, CLUSTERS, { w: workspaceId });
   return Object.fromEntries((data.workspace.clusters as { name: string; sync: { state: string; reason: string | null } | null }[]).map((c) => [c.name, { state: c.sync?.state ?? 'none', reason: c.sync?.reason ?? null }]));
@@ -62,26 +54,26 @@ describe('clusters: the reconciler applies the workspace and the API shows each 
     v = (await gateway.ok(team.owner, Q.addNamespace, { workspaceId, expectedVersion: v, namespace: 'shop' })).addNamespace.version;
     v = (await gateway.ok(team.owner, Q.setNamespaceQuota, { workspaceId, expectedVersion: v, namespace: 'shop', cpu: '2', memory: '4Gi' })).setNamespaceQuota.version;
 
-    await until(() => quotaOn('sim-east', 'shop')?.hard['requests.cpu'] === '2' && quotaOn('sim-west', 'shop')?.hard['requests.cpu'] === '2', 'the quota on both clusters');
-    await until(async () => Object.values(await states(workspaceId)).every((s) => s.state === 'IN_SYNC'), 'both clusters in sync');
+    await eventually(() => quotaOn('sim-east', 'shop')?.hard['requests.cpu'] === '2' && quotaOn('sim-west', 'shop')?.hard['requests.cpu'] === '2', 'the quota on both clusters');
+    await eventually(async () => Object.values(await states(workspaceId)).every((s) => s.state === 'IN_SYNC'), 'both clusters in sync');
 
     await simulated('sim-west').setFault('unreachable');
     v = (await gateway.ok(team.owner, Q.setNamespaceQuota, { workspaceId, expectedVersion: v, namespace: 'shop', cpu: '3', memory: '4Gi' })).setNamespaceQuota.version;
-    await until(() => quotaOn('sim-east', 'shop')?.hard['requests.cpu'] === '3', 'the change on the reachable cluster');
-    await until(async () => (await states(workspaceId))['sim-west']?.state === 'UNREACHABLE', 'the dead cluster reported unreachable');
+    await eventually(() => quotaOn('sim-east', 'shop')?.hard['requests.cpu'] === '3', 'the change on the reachable cluster');
+    await eventually(async () => (await states(workspaceId))['sim-west']?.state === 'UNREACHABLE', 'the dead cluster reported unreachable');
     expect((await states(workspaceId))['sim-west']!.reason).toBeTruthy();
     expect((await states(workspaceId))['sim-east']).toEqual({ state: 'IN_SYNC', reason: null });
 
     await simulated('sim-west').setFault('healthy');
-    await until(() => quotaOn('sim-west', 'shop')?.hard['requests.cpu'] === '3', 'the returned cluster to converge', 90_000);
-    await until(async () => (await states(workspaceId))['sim-west']?.state === 'IN_SYNC', 'the returned cluster in sync', 30_000);
+    await eventually(() => quotaOn('sim-west', 'shop')?.hard['requests.cpu'] === '3', 'the returned cluster to converge', 90_000);
+    await eventually(async () => (await states(workspaceId))['sim-west']?.state === 'IN_SYNC', 'the returned cluster in sync', 30_000);
   }, 150_000);
 
   it('streams a deployment’s status as it is created and scaled on a cluster, and lists it', async () => {
     const { workspaceId, version } = await createProject(gateway, team);
     let v = (await gateway.ok(team.owner, Q.attachCluster, { workspaceId, expectedVersion: version, name: 'sim-east', simulator: 'sim-east' })).attachCluster.version;
     v = (await gateway.ok(team.owner, Q.addNamespace, { workspaceId, expectedVersion: v, namespace: 'web' })).addNamespace.version;
-    await until(() => simulated('sim-east').api.tryGet(simulated('sim-east').api.resource('v1', 'Namespace'), undefined, 'web') !== undefined, 'the namespace on the cluster');
+    await eventually(() => simulated('sim-east').api.tryGet(simulated('sim-east').api.resource('v1', 'Namespace'), undefined, 'web') !== undefined, 'the namespace on the cluster');
 
     const client = await WsClient.as(gateway, team.owner);
     try {

@@ -51,7 +51,7 @@ describe('/readyz', () => {
       status: 200,
       body: { status: 'ready', reasons: [], log: 'ok', readModels: 'ok', projections: expect.arrayContaining([expect.objectContaining({ name: 'membership', status: 'live' })]) },
     });
-    expect(answer.body.projections.map((p) => p.name).sort()).toEqual(['audit', 'backups', 'membership', 'quotas', 'workloads', 'workspace_summary']);
+    expect(answer.body.projections.map((p) => p.name).sort()).toEqual(['audit', 'backups', 'cost', 'membership', 'quotas', 'workloads', 'workspace_summary']);
   });
 
   it('answers 503 naming the log while the log does not answer, and 200 again once it does', async () => {

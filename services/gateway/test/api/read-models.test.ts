@@ -92,7 +92,7 @@ describe('read-your-writes', () => {
     const { status, body } = await health(gateway);
     expect(status).toBe(200);
     expect(body.status).toBe('ok');
-    expect(body.projections.map((p) => p.name).sort()).toEqual(['audit', 'backups', 'membership', 'quotas', 'workloads', 'workspace_summary']);
+    expect(body.projections.map((p) => p.name).sort()).toEqual(['audit', 'backups', 'cost', 'membership', 'quotas', 'workloads', 'workspace_summary']);
     for (const projector of body.projections) expect(projector).toMatchObject({ status: 'live', lag: '0' });
   });
 

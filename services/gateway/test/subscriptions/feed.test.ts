@@ -207,6 +207,101 @@ describe('following streams from a cursor', () => {
   }, 60_000);
 });
 
+describe('following streams by prefix', () => {
+  /** A stream category no other test uses, and the positions of its streams. */
+  const category = (name: string) => `${name}${++seq}-`;
+  const positionsByPrefix = async (prefix: string, after?: bigint) => {
+    const positions: bigint[] = [];
+    for await (const event of store.readAll(after === undefined ? {} : { after })) if (event.stream.startsWith(prefix)) positions.push(event.position);
+    return positions;
+  };
+
+  it('replays the streams of the prefix after the cursor, then delivers live, streams created later included, in order, each once', async () => {
+    const cat = category('px');
+    const cursor = (await append(`${cat}a`, 2))[1]!;
+    await append(`${cat}b`, 3);
+    await append(stream(`${cat.slice(0, -1)}z`), 2); // another category that starts alike
+    await append(`${cat}a`, 1);
+    const { events } = feed();
+    const iterator = await events.follow({ streams: [], streamPrefixes: [cat], after: cursor, ...allowAll });
+    const replayed = await positionsByPrefix(cat, cursor);
+    expect(replayed).toHaveLength(4);
+    expect(await takeUntil(iterator, replayed.at(-1)!)).toEqual(replayed);
+    const live = [...(await append(`${cat}new`, 2)), ...(await append(`${cat}b`, 1))];
+    await append(stream('unrelated'), 2);
+    expect(await takeUntil(iterator, live.at(-1)!)).toEqual(live);
+    await iterator.return!();
+  });
+
+  it('mixes exact streams and prefixes, with `keep` and `recheck` as for exact streams', async () => {
+    const cat = category('mix');
+    const own = stream('own');
+    const cursor = (await append(own, 1))[0]!;
+    await append(`${cat}a`, 1, 'Skipped');
+    const kept = [...(await append(`${cat}a`, 1, 'Kept')), ...(await append(own, 1, 'Kept')), ...(await append(`${cat}b`, 1, 'Kept'))];
+    const checks: (bigint | undefined)[] = [];
+    const { events } = feed();
+    const iterator = await events.follow({
+      streams: [own],
+      streamPrefixes: [cat],
+      after: cursor,
+      keep: (e) => e.type === 'Kept',
+      recheck: (e) => e.type === 'Revoke',
+      authorize: async (position) => void checks.push(position),
+    });
+    expect(await takeUntil(iterator, kept.at(-1)!)).toEqual(kept);
+    const revoke = (await append(`${cat}c`, 1, 'Revoke'))[0]!;
+    const after = await append(`${cat}c`, 1, 'Kept');
+    expect(await takeUntil(iterator, after[0]!)).toEqual(after);
+    expect(checks.at(-1)).toBe(revoke);
+    await iterator.return!();
+  });
+
+  it('resumes from the cursor of the last event received with no gap and no duplicate while new streams of the prefix keep coming', async () => {
+    const cat = category('resume');
+    const start = (await append(`${cat}0`, 3))[0]!;
+    let writing = true;
+    const writer = (async () => {
+      let written: bigint[] = [];
+      for (let i = 0; i < 120; i++) {
+        written = await append(`${cat}${i % 7}`, 1 + (i % 2));
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      writing = false;
+      return written.at(-1)!;
+    })();
+    // Each follower takes a few events, leaves (a disconnect), and resumes from the last one it got.
+    const followers: Promise<{ cursor: bigint; seen: bigint[] }>[] = [];
+    for (let i = 0; writing && i < 8; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      followers.push(
+        (async () => {
+          const first = await feed().events.follow({ streams: [], streamPrefixes: [cat], after: start, ...allowAll });
+          const seen: bigint[] = [];
+          for (let n = 0; n < 5; n++) seen.push((await first.next()).value!.position);
+          await first.return!();
+          const resumed = await feed().events.follow({ streams: [], streamPrefixes: [cat], after: seen.at(-1)!, ...allowAll });
+          seen.push(...(await takeUntil(resumed, await writer)));
+          await resumed.return!();
+          return { cursor: start, seen };
+        })(),
+      );
+    }
+    expect(followers.length).toBeGreaterThan(2);
+    for (const { cursor, seen } of await Promise.all(followers)) expect(seen).toEqual(await positionsByPrefix(cat, cursor));
+  }, 60_000);
+
+  it('stops listening when left, and refuses a prefix without its category', async () => {
+    const cat = category('leave');
+    const { events } = feed();
+    const iterator = await events.follow({ streams: [], streamPrefixes: [cat], ...allowAll });
+    expect(hub.listening).toBe(1);
+    await iterator.return!();
+    expect(hub.listening).toBe(0);
+    await expect(events.follow({ streams: [], streamPrefixes: ['nodash'], ...allowAll })).rejects.toThrow(/category/);
+  });
+});
+
 describe('bounded memory', () => {
   it('while replaying, drops a full queue and reads on from the log: nothing lost, nothing twice, never over the cap', async () => {
     const mine = stream('q');

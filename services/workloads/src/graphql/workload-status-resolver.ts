@@ -7,8 +7,8 @@ import type { WorkloadsContext } from './context.js';
 import { badInput } from './mapping.js';
 import { WorkloadChangeType, WorkloadKindValue, WorkloadRemovalCauseValue, WorkloadStatusChange, WorkloadStatusValue } from './types.js';
 
-/** What the subscription's source yields: an event, or the error that ends it (delivered as the last result, then the subscription completes). */
-type Delivery = { event: ReadDomainEvent } | { end: CanopyError };
+/** What the subscription's source yields: a change, or the error that ends it (delivered as the last result, then the subscription completes). */
+type Delivery = { change: WorkloadStatusChange } | { end: CanopyError };
 
 interface WorkloadStatusArgs {
   workspaceId: string;
@@ -44,7 +44,7 @@ export class WorkloadStatusResolver {
     @Root() delivery: Delivery,
   ): WorkloadStatusChange {
     if ('end' in delivery) throw delivery.end;
-    return toChange(delivery.event);
+    return delivery.change;
   }
 }
 
@@ -117,7 +117,7 @@ function deliveries(feed: AsyncIterableIterator<ReadDomainEvent>): AsyncIterable
           await finish();
           return done;
         }
-        return { done: false, value: { event: step.value } };
+        return { done: false, value: sharedDelivery(step.value) };
       } catch (error) {
         await finish();
         if (!isCanopyError(error)) throw error;
@@ -129,6 +129,21 @@ function deliveries(feed: AsyncIterableIterator<ReadDomainEvent>): AsyncIterable
       return done;
     },
   };
+}
+
+/**
+ * Every subscriber of a workspace gets the same event object from the hub,
+ * and so the same delivery: the change is mapped once per event, and the
+ * server may execute the selection once for all the subscriptions that ask
+ * the same (nothing in a change depends on the caller, whose access was
+ * checked before the event was let through).
+ */
+const deliveriesByEvent = new WeakMap<ReadDomainEvent, Delivery>();
+
+function sharedDelivery(event: ReadDomainEvent): Delivery {
+  let delivery = deliveriesByEvent.get(event);
+  if (!delivery) deliveriesByEvent.set(event, (delivery = { change: toChange(event) }));
+  return delivery;
 }
 
 function toChange(event: ReadDomainEvent): WorkloadStatusChange {

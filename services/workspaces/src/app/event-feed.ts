@@ -2,7 +2,7 @@ import type { ReadDomainEvent } from '@canopy/eventstore';
 import type { WorkspaceReads } from './reads.js';
 
 /**
- * Events of a few streams as they are appended, for one subscription:
+ * Events of a few streams (or streams by prefix) as they are appended, for one subscription:
  * implemented by the process serving subscriptions (the gateway fans one
  * log subscription out to all of them and replays a cursor from the log).
  */
@@ -19,6 +19,12 @@ export interface EventFeed {
 export interface FollowOptions {
   /** Exact stream names. */
   streams: readonly string[];
+  /**
+   * And every stream whose name starts with one of these, including streams
+   * created later (say `backup-`: every backup). Each prefix must hold its
+   * stream category, the name up to a `-`: the feed refuses others.
+   */
+  streamPrefixes?: readonly string[];
   /**
    * A cursor: the events after this log position are replayed from the log,
    * then the feed goes live, with no gap and no duplicate. Absent: the
