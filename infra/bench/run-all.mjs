@@ -17,6 +17,7 @@ const benchmarks = [
   ['workload-status-postgres', 'services/gateway/dist/bench/workload-status.js', { CANOPY_BENCH_STORE: 'postgres' }],
   ['backups', 'services/backups/dist/bench/velero.js'],
   ['backup-progress', 'services/gateway/dist/bench/backup-progress.js'],
+  ['backup-progress-postgres', 'services/gateway/dist/bench/backup-progress.js', { CANOPY_BENCH_STORE: 'postgres' }],
   ['cost', 'projections/cost/dist/bench/cost.js'],
 ];
 const only = process.argv.slice(2);
