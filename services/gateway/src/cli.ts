@@ -2,14 +2,10 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import { pino } from 'pino';
-import { EventLog, openEventStore } from '@canopy/eventstore';
-import { openReadModelDb } from '@canopy/projections';
-import { canopyEventRegistry } from '@canopy/schema';
-import { streamHistory, workspaceHistory, type HistoryEntry, type HistoryFilter } from '@canopy/workspaces';
+import type { HistoryEntry, HistoryFilter } from '@canopy/workspaces';
 import { AuthConfigError, authSettingsFromEnv, mintToken, parseTtl, resolveAuthConfig } from './auth/index.js';
 import { ConfigError, DEFAULT_SUBGRAPH_PORTS, loadConfig, SUBGRAPHS, type SubgraphName } from './config.js';
 import { DataDirInUse, lockDataDir } from './data-dir-lock.js';
-import { replay, UnknownProjection } from './replay.js';
 
 const USAGE = `Usage: canopy token --user <id> [--name <display name>] [--email <address>] [--ttl <duration>]
        canopy history (--workspace <id> | --stream <name>) [--since <time>] [--until <time>] [--actor <id>] [--json]
@@ -111,6 +107,12 @@ async function history(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const config = loadConfig(env);
   const release = config.embeddedDatabases ? await lockDataDir(config.dataDir) : async () => {};
   try {
+    // Each command loads what it needs: the log, the domain and the read models would slow down every other command's start.
+    const [{ EventLog, openEventStore }, { canopyEventRegistry }, { streamHistory, workspaceHistory }] = await Promise.all([
+      import('@canopy/eventstore'),
+      import('@canopy/schema'),
+      import('@canopy/workspaces'),
+    ]);
     const opened = await openEventStore(config.eventStore);
     try {
       const log = new EventLog(opened.store, canopyEventRegistry());
@@ -129,6 +131,7 @@ async function replayCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   const values = commandOptions(args, { projection: { type: 'string' } });
   const config = loadConfig(env);
   const release = config.embeddedDatabases ? await lockDataDir(config.dataDir) : async () => {};
+  const [{ openEventStore }, { openReadModelDb }, { replay, UnknownProjection }] = await Promise.all([import('@canopy/eventstore'), import('@canopy/projections'), import('./replay.js')]);
   try {
     const opened = await openEventStore(config.eventStore);
     const db = await openReadModelDb(config.readModels);
