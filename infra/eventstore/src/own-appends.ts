@@ -22,17 +22,25 @@ export function matchesFilter(event: RecordedEvent, filter: EventFilter | undefi
  * between) finds no batch at its position and reads.
  */
 export class OwnAppends {
-  private readonly batches = new Map<Position, AppendedBatch>();
+  private readonly batches = new Map<Position, { batch: AppendedBatch; bytes: number }>();
+  private bytes = 0;
 
-  constructor(private readonly capacity = 64) {}
+  /** `capacity`: bytes of event payloads kept (the latest batch is kept whatever its size); appends that go together as one group are remembered together. */
+  constructor(private readonly capacity = 2 * 1024 * 1024) {}
 
-  remember(batch: AppendedBatch): void {
-    this.batches.set(batch.after, batch);
-    if (this.batches.size > this.capacity) this.batches.delete(this.batches.keys().next().value!);
+  /** `bytes`: the size of its events' data and metadata as stored. */
+  remember(batch: AppendedBatch, bytes: number): void {
+    this.batches.set(batch.after, { batch, bytes });
+    this.bytes += bytes;
+    while (this.bytes > this.capacity && this.batches.size > 1) {
+      const [oldest, entry] = this.batches.entries().next().value!;
+      this.batches.delete(oldest);
+      this.bytes -= entry.bytes;
+    }
   }
 
   /** The batch that starts right after `after`, if this process appended it recently. */
   startingAfter(after: Position): AppendedBatch | undefined {
-    return this.batches.get(after);
+    return this.batches.get(after)?.batch;
   }
 }

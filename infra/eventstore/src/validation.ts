@@ -15,6 +15,11 @@ export interface PreparedEvent {
   metadata: string;
 }
 
+/** About how much room prepared events take (their data and metadata as text, in UTF-16 units): for bounding what is held in memory. */
+export function preparedSize(events: readonly PreparedEvent[]): number {
+  return events.reduce((size, event) => size + event.data.length + event.metadata.length, 0);
+}
+
 function badInput(field: string, message: string, details: Record<string, unknown> = {}): CanopyError {
   return new CanopyError(ErrorCode.BAD_USER_INPUT, message, { field, ...details });
 }

@@ -23,6 +23,7 @@ export interface LogTables {
   events: string;
   append: string;
   appendOne: string;
+  appendGroup: string;
   channel: string;
 }
 
@@ -33,6 +34,7 @@ export function logTables(schema: string): LogTables {
     events: `${s}.log_events`,
     append: `${s}.log_append`,
     appendOne: `${s}.log_append_one`,
+    appendGroup: `${s}.log_append_group`,
     channel: schema === 'public' ? 'canopy_log' : `canopy_log_${schema}`,
   };
 }
@@ -69,6 +71,7 @@ ${appendFunction(t, t.append, 'p_ids uuid[], p_types text[], p_data text[], p_me
     FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS u(id, type, data, metadata, n)`)}
 ${appendFunction(t, t.appendOne, 'p_id uuid, p_type text, p_data text, p_metadata text', '1', `
     VALUES (v_head + 1, p_stream, v_current + 1, p_id, p_type, p_data::json, p_metadata::json, v_now)`)}
+${appendGroupFunction(t)}
 COMMIT;
 `;
 }
@@ -118,6 +121,94 @@ BEGIN
   END IF;
   PERFORM pg_notify(${literal(t.channel)}, (v_head + v_count)::text);
   RETURN ARRAY[1, v_current + v_count, v_head + v_count, (extract(epoch FROM v_now) * 1000000)::bigint];
+END
+$fn$;`;
+}
+
+/**
+ * `log_append_group`: several appends (to any streams) in one transaction
+ * under one take of the log's lock, in the order given, each checked and
+ * written all or nothing as `log_append` would. Append i has `p_counts[i]`
+ * events; `p_previous[i]` is the earlier append of the group to the same
+ * stream (0 for none), so that its revision is known without a lookup. The
+ * events are laid end to end, each with its append (`p_append`) and its
+ * place in it from 1 (`p_nth`); their data and metadata come as two JSON
+ * arrays (each element's text is stored as it is), which the client sends
+ * without escaping every element. The checks run append by append on
+ * scalars; the writes are one INSERT of every written append's events.
+ *
+ * It answers four bigints per append: `{1, revision, position, recorded
+ * at}` when written, `{0, actual revision or null, null, null}` when its
+ * expected revision does not hold, `{2, null, null, null}` when one of its
+ * ids is in the log. The caller never puts an id in two appends of one
+ * group, so ids are looked up once for the whole group.
+ */
+function appendGroupFunction(t: LogTables): string {
+  return `CREATE OR REPLACE FUNCTION ${t.appendGroup}(
+  p_streams text[], p_expected text[], p_counts int[], p_previous int[],
+  p_append int[], p_nth int[], p_ids uuid[], p_types text[], p_data json, p_metadata json) RETURNS bigint[]
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_head bigint;
+  v_start bigint;
+  v_now timestamptz;
+  v_at bigint;
+  v_taken uuid[];
+  -- Per append: its stream's revision in the log before the group; after it (or before it, when not written); the head before it; whether written.
+  v_stored bigint[];
+  v_revision bigint[] := '{}';
+  v_base bigint[] := '{}';
+  v_written boolean[] := '{}';
+  v_current bigint;
+  v_duplicate boolean;
+  v_out bigint[] := '{}';
+  v_from int := 1;
+  i int;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext(${literal(`canopy-log-append:${t.schema}`)}));
+  SELECT coalesce(max(e.position), 0) INTO v_head FROM ${t.events} e;
+  v_start := v_head;
+  v_now := clock_timestamp();
+  v_at := (extract(epoch FROM v_now) * 1000000)::bigint;
+  SELECT coalesce(array_agg(e.id), '{}') INTO v_taken FROM ${t.events} e WHERE e.id = ANY (p_ids);
+  SELECT array_agg(CASE WHEN s.previous = 0 THEN (SELECT max(e.revision) FROM ${t.events} e WHERE e.stream = s.stream) END ORDER BY s.i)
+    INTO v_stored FROM unnest(p_streams, p_previous) WITH ORDINALITY AS s(stream, previous, i);
+
+  FOR i IN 1 .. cardinality(p_streams) LOOP
+    v_current := CASE WHEN p_previous[i] > 0 THEN v_revision[p_previous[i]] ELSE v_stored[i] END;
+    v_duplicate := false;
+    IF cardinality(v_taken) > 0 THEN
+      v_duplicate := p_ids[v_from : v_from + p_counts[i] - 1] && v_taken;
+    END IF;
+    IF v_duplicate THEN
+      v_revision[i] := v_current;
+      v_written[i] := false;
+      v_out := v_out || ARRAY[2, NULL, NULL, NULL]::bigint[];
+    ELSIF (p_expected[i] = 'no_stream' AND v_current IS NOT NULL)
+       OR (p_expected[i] = 'stream_exists' AND v_current IS NULL)
+       OR (p_expected[i] NOT IN ('any', 'no_stream', 'stream_exists') AND v_current IS DISTINCT FROM p_expected[i]::bigint) THEN
+      v_revision[i] := v_current;
+      v_written[i] := false;
+      v_out := v_out || ARRAY[0, v_current, NULL, NULL]::bigint[];
+    ELSE
+      v_revision[i] := coalesce(v_current, -1) + p_counts[i];
+      v_base[i] := v_head;
+      v_written[i] := true;
+      v_head := v_head + p_counts[i];
+      v_out := v_out || ARRAY[1, v_revision[i], v_head, v_at];
+    END IF;
+    v_from := v_from + p_counts[i];
+  END LOOP;
+
+  IF v_head > v_start THEN
+    INSERT INTO ${t.events} (position, stream, revision, id, type, data, metadata, created_at)
+      SELECT v_base[u.a] + u.k, p_streams[u.a], v_revision[u.a] - p_counts[u.a] + u.k, u.id, u.type, u.data, u.metadata, v_now
+      FROM ROWS FROM (unnest(p_append), unnest(p_nth), unnest(p_ids), unnest(p_types), json_array_elements(p_data), json_array_elements(p_metadata))
+        AS u(a, k, id, type, data, metadata)
+      WHERE v_written[u.a];
+    PERFORM pg_notify(${literal(t.channel)}, v_head::text);
+  END IF;
+  RETURN v_out;
 END
 $fn$;`;
 }

@@ -15,11 +15,12 @@ import type {
   Subscription,
 } from '../event-store.js';
 import { OwnAppends, type AppendedBatch } from '../own-appends.js';
+import { AppendGroups, type AppendOutcome, type AppendRequest } from './append-group.js';
 import { pollingSubscription, type PolledLog } from '../polling-subscription.js';
 import {
   DEFAULT_MAX_APPEND_BYTES,
   prepareAppend,
-  type PreparedEvent,
+  preparedSize,
   validateExpectedRevision,
   validateReadAllOptions,
   validateReadStreamOptions,
@@ -62,15 +63,28 @@ interface EventRow {
 
 /** SQLSTATE the append function raises when an event id is already in the log. */
 const ID_ALREADY_IN_LOG = 'CN001';
+/** SQLSTATE of a unique violation: in a group, an id the group's own check missed (it never should; the group is then retried append by append). */
+const UNIQUE_VIOLATION = '23505';
 
-type AppendOutcome = { ok: true; revision: bigint; position: bigint; recordedAt: Date } | { ok: false; actual: bigint | undefined };
+type Numeric = string | number | bigint | null | undefined;
+const big = (value: Numeric) => (value === null || value === undefined ? undefined : BigInt(value));
 
-/** The append function's answer: `{1, revision, position, recorded at in µs}` or `{0, actual revision or null}` (pg gives the numbers as text, PGlite as numbers). */
-function appendOutcome(answer: unknown): AppendOutcome {
-  if (!Array.isArray(answer)) throw new Error(`the append function answered ${String(answer)}`);
-  const big = (value: unknown) => (value === null || value === undefined ? undefined : BigInt(value as string | number | bigint));
-  if (big(answer[0]) !== 1n) return { ok: false, actual: big(answer[1]) };
-  return { ok: true, revision: big(answer[1])!, position: big(answer[2])!, recordedAt: new Date(Number(big(answer[3])! / 1000n)) };
+/** One append's four numbers in an append function's answer: `{1, revision, position, recorded at in µs}`, `{0, actual revision or null}` or `{2}` (pg gives them as text, PGlite as numbers). */
+function outcomeOf(code: Numeric, revision: Numeric, position: Numeric, recordedAt: Numeric): AppendOutcome {
+  switch (big(code)) {
+    case 1n:
+      return { ok: true, revision: big(revision)!, position: big(position)!, recordedAt: new Date(Number(big(recordedAt)! / 1000n)) };
+    case 2n:
+      return { ok: false, reason: 'duplicate-id' };
+    default:
+      return { ok: false, reason: 'revision', actual: big(revision) };
+  }
+}
+
+function outcomesOf(answer: unknown, appends: number): AppendOutcome[] {
+  if (!Array.isArray(answer) || answer.length !== appends * 4) throw new Error(`the append function answered ${String(answer)}`);
+  const numbers = answer as Numeric[];
+  return Array.from({ length: appends }, (_, i) => outcomeOf(numbers[4 * i], numbers[4 * i + 1], numbers[4 * i + 2], numbers[4 * i + 3]));
 }
 
 const COLUMNS = 'position, stream, revision, id, type, data, metadata, created_at';
@@ -127,6 +141,7 @@ export class SqlEventStore implements EventStore, PolledLog {
   /** The highest position this store's pollers have been woken for, by its own append or by a NOTIFY. */
   private announced: Position = 0n;
   private readonly ownAppends = new OwnAppends();
+  private readonly groups: AppendGroups;
   private appendsInFlight = 0;
   private heldNotice: Position | undefined;
   private readonly autoAnalyze: boolean;
@@ -140,6 +155,7 @@ export class SqlEventStore implements EventStore, PolledLog {
     this.pageSize = options.pageSize ?? 1000;
     this.idleMs = options.idleMs ?? 1000;
     this.autoAnalyze = options.autoAnalyze ?? false;
+    this.groups = new AppendGroups((group) => this.sendGroup(group), Math.max(this.maxAppendBytes, 4 * 1024 * 1024));
   }
 
   /** Creates the tables when missing and starts listening for appends of other processes. */
@@ -162,19 +178,17 @@ export class SqlEventStore implements EventStore, PolledLog {
     let outcome: AppendOutcome;
     this.appendsInFlight++;
     try {
-      outcome = appendOutcome(await this.callAppend(prepared, String(expected)));
+      outcome = await this.groups.submit({ stream: prepared.stream, expected: String(expected), events: prepared.events });
     } catch (error) {
       this.appendSettled();
-      if ((error as { code?: string }).code !== ID_ALREADY_IN_LOG) throw unavailable(error);
-      const earlier = await this.earlierAppend(prepared.stream, ids);
-      if (earlier) return earlier;
-      throw duplicateEventId(prepared.stream, ids);
+      throw unavailable(error);
     }
     if (!outcome.ok) {
       this.appendSettled();
       // A retry of an append that succeeded is answered like the first time, even though the stream moved on.
       const earlier = await this.earlierAppend(prepared.stream, ids);
       if (earlier) return earlier;
+      if (outcome.reason === 'duplicate-id') throw duplicateEventId(prepared.stream, ids);
       throw wrongExpectedVersion(prepared.stream, expected, outcome.actual ?? 'no_stream');
     }
     const { position, revision, recordedAt } = outcome;
@@ -192,7 +206,7 @@ export class SqlEventStore implements EventStore, PolledLog {
         metadata: JSON.parse(event.metadata) as JsonObject,
         createdAt: recordedAt,
       })),
-    });
+    }, preparedSize(prepared.events));
     // Subscribers are woken on the next turn of the event loop: the caller gets its answer first (and
     // can fold its own events), and the subscribers' work runs after rather than in front of it.
     setImmediate(() => {
@@ -203,21 +217,64 @@ export class SqlEventStore implements EventStore, PolledLog {
     return { nextExpectedRevision: revision, position };
   }
 
-  /** One round trip: `log_append_one` for a single event, `log_append` with arrays for several. */
-  private async callAppend(prepared: { stream: string; events: PreparedEvent[] }, expected: string): Promise<unknown> {
-    const [only, ...more] = prepared.events;
-    const [row] =
-      more.length === 0
-        ? await this.sql.query<{ r: unknown }>(`SELECT ${this.tables.appendOne}($1, $2, $3::uuid, $4, $5, $6) AS r`, [prepared.stream, expected, only!.id, only!.type, only!.data, only!.metadata])
-        : await this.sql.query<{ r: unknown }>(`SELECT ${this.tables.append}($1, $2, $3::uuid[], $4::text[], $5::text[], $6::text[]) AS r`, [
-            prepared.stream,
-            expected,
-            prepared.events.map((e) => e.id),
-            prepared.events.map((e) => e.type),
-            prepared.events.map((e) => e.data),
-            prepared.events.map((e) => e.metadata),
-          ]);
-    return row?.r;
+  /** The appends that waited together (see `AppendGroups`): one round trip, one transaction. */
+  private async sendGroup(group: readonly AppendRequest[]): Promise<AppendOutcome[]> {
+    if (group.length === 1) return [await this.sendOne(group[0]!)];
+    const events = group.flatMap((request) => request.events);
+    const lastTo = new Map<string, number>();
+    const previous = group.map((request, i) => {
+      const earlier = lastTo.get(request.stream) ?? 0;
+      lastTo.set(request.stream, i + 1);
+      return earlier;
+    });
+    try {
+      const [row] = await this.sql.query<{ r: unknown }>(
+        `SELECT ${this.tables.appendGroup}($1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[], $7::uuid[], $8::text[], $9::json, $10::json) AS r`,
+        [
+          group.map((request) => request.stream),
+          group.map((request) => request.expected),
+          group.map((request) => request.events.length),
+          previous,
+          group.flatMap((request, i) => request.events.map(() => i + 1)),
+          group.flatMap((request) => request.events.map((_, k) => k + 1)),
+          events.map((e) => e.id),
+          events.map((e) => e.type),
+          `[${events.map((e) => e.data).join(',')}]`,
+          `[${events.map((e) => e.metadata).join(',')}]`,
+        ],
+      );
+      return outcomesOf(row?.r, group.length);
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+      const outcomes: AppendOutcome[] = [];
+      for (const request of group) outcomes.push(await this.sendOne(request));
+      return outcomes;
+    }
+  }
+
+  /** One append, one round trip: `log_append_one` for a single event, `log_append` with arrays for several. */
+  private async sendOne(request: AppendRequest): Promise<AppendOutcome> {
+    const [only, ...more] = request.events;
+    try {
+      const [row] =
+        more.length === 0
+          ? await this.sql.query<{ r: unknown }>(`SELECT ${this.tables.appendOne}($1, $2, $3::uuid, $4, $5, $6) AS r`, [request.stream, request.expected, only!.id, only!.type, only!.data, only!.metadata])
+          : await this.sql.query<{ r: unknown }>(`SELECT ${this.tables.append}($1, $2, $3::uuid[], $4::text[], $5::text[], $6::text[]) AS r`, [
+              request.stream,
+              request.expected,
+              request.events.map((e) => e.id),
+              request.events.map((e) => e.type),
+              request.events.map((e) => e.data),
+              request.events.map((e) => e.metadata),
+            ]);
+      const answer = row?.r;
+      if (!Array.isArray(answer)) throw new Error(`the append function answered ${String(answer)}`);
+      const [code, revision, position, recordedAt] = answer as Numeric[];
+      return outcomeOf(code, revision, position, recordedAt);
+    } catch (error) {
+      if ((error as { code?: string }).code === ID_ALREADY_IN_LOG) return { ok: false, reason: 'duplicate-id' };
+      throw error;
+    }
   }
 
   /**

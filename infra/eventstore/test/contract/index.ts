@@ -444,6 +444,61 @@ export function describeEventStoreContract(name: string, open: OpenStore, contra
         expect(await collect(store.readStream(stream))).toHaveLength(2);
       });
 
+      it('appends made at once to many streams each succeed or fail on their own, as one at a time would', async () => {
+        const existing = uniqueStream('at-once');
+        await store.append(existing, events(2));
+        const retried = events(2);
+        const retriedStream = uniqueStream('at-once');
+        const first = await store.append(retriedStream, retried);
+        const before = await store.headPosition();
+        const tricky = { text: 'quote " backslash \\ tab \t newline \n unicode é 漢字 😀', nested: { list: [1, -2.5, null, true, ''], empty: {} } };
+        const fresh = Array.from({ length: 40 }, (_, i) => ({
+          stream: uniqueStream('at-once'),
+          events: events(1 + (i % 3), 'Tested', i % 2 === 0 ? { data: tricky, metadata: { actor: 'it "quoted"', n: i } } : {}),
+        }));
+        const shared = uniqueStream('at-once');
+        const outcomes = await Promise.allSettled([
+          ...fresh.map((append) => store.append(append.stream, append.events, { expectedRevision: 'no_stream' })),
+          ...Array.from({ length: 5 }, () => store.append(existing, events(1), { expectedRevision: 0n })),
+          store.append(retriedStream, retried),
+          store.append(uniqueStream('at-once'), retried),
+          ...Array.from({ length: 5 }, (_, i) => store.append(shared, events(2, 'Shared', { data: { writer: i } }))),
+        ]);
+        const [written, stale, retry, reused, sharedWrites] = [outcomes.slice(0, 40), outcomes.slice(40, 45), outcomes[45]!, outcomes[46]!, outcomes.slice(47)];
+        for (const outcome of [...written, ...sharedWrites]) expect(outcome.status).toBe('fulfilled');
+        for (const outcome of stale) {
+          expect(outcome.status).toBe('rejected');
+          expect(((outcome as PromiseRejectedResult).reason as CanopyError).code).toBe(ErrorCode.WRONG_EXPECTED_VERSION);
+          expect(((outcome as PromiseRejectedResult).reason as CanopyError).details.actual).toBe(1n);
+        }
+        // The retry of an append already in the log is answered with its first result, even inside a crowd; its ids elsewhere are refused.
+        expect(retry).toEqual({ status: 'fulfilled', value: first });
+        if (uniqueIdsAcrossAppends) {
+          expect(reused.status).toBe('rejected');
+          expect(((reused as PromiseRejectedResult).reason as CanopyError).code).toBe(ErrorCode.DUPLICATE_EVENT_ID);
+        }
+        for (const [i, append] of fresh.entries()) {
+          const read = await collect(store.readStream(append.stream));
+          expect(read.map((e) => e.id)).toEqual(append.events.map((e) => e.id));
+          expect(read.map((e) => [e.data, e.metadata])).toEqual(append.events.map((e) => [e.data, expect.objectContaining(e.metadata ?? {})]));
+          const result = (written[i] as PromiseFulfilledResult<{ position: bigint; nextExpectedRevision: bigint }>).value;
+          expect(result.position).toBe(read[read.length - 1]!.position);
+          expect(result.nextExpectedRevision).toBe(BigInt(append.events.length - 1));
+        }
+        expect(await collect(store.readStream(existing))).toHaveLength(2);
+        // Appends to one stream with 'any' interleave whole: each append's events are consecutive.
+        const sharedRead = await collect(store.readStream(shared));
+        expect(sharedRead.map((e) => e.revision)).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(i)));
+        for (let i = 0; i < 10; i += 2) expect((sharedRead[i]!.data as { writer: number }).writer).toBe((sharedRead[i + 1]!.data as { writer: number }).writer);
+        // Every written event once in the log, in position order, as a subscription from before sees them.
+        const all = await collect(store.readAll({ after: before }));
+        expect(all).toHaveLength(fresh.reduce((n, a) => n + a.events.length, 0) + 10 + (reused.status === 'fulfilled' ? 2 : 0));
+        const subscription = store.subscribeToAll({ after: before });
+        const seen = eventsOf(await take(subscription, (received) => eventsOf(received).length >= all.length));
+        await subscription.close();
+        expect(seen.map((e) => e.id)).toEqual(all.map((e) => e.id));
+      });
+
       it('writers that reload and retry on conflict lose no update', async () => {
         const stream = uniqueStream('counter');
         const writers = 6;
