@@ -32,6 +32,16 @@ export interface ProjectionRunnerOptions {
   onBatch?(batch: BatchInfo): void | Promise<void>;
   /** First wait before retrying after the log or the database failed (doubles up to 30 s); defaults to 1000 ms. */
   retryDelayMs?: number;
+  /**
+   * Live, a batch that only moves a projector's checkpoint past events its
+   * filter skipped is stored at most this often (and when it stops); its
+   * position, which `waitFor` answers from, moves at once. Defaults to 1000
+   * ms. Most appends concern few projectors: storing every other
+   * projector's checkpoint for each would cost a write per projector per
+   * append. A crash loses only such moves, and the events they covered are
+   * skipped again.
+   */
+  skippedCheckpointEveryMs?: number;
 }
 
 export interface BatchInfo {
@@ -88,7 +98,14 @@ interface Lane {
   /** Absent for an active version whose definition was not given: kept for queries, not updated. */
   projector: Projector | undefined;
   status: ProjectionStatus;
+  /** Every event up to here is applied (or skipped by the filter): what `waitFor` and health report. */
   position: Position | undefined;
+  /** The checkpoint stored in the database, behind `position` while only skipped events moved it (see `applyBatch`). */
+  stored: Position | undefined;
+  /** When `stored` was last written (performance.now()). */
+  storedAt: number;
+  /** The lane's last write to its checkpoint: writes go one after the other (see `exclusive`). */
+  writing: Promise<unknown>;
   error: ProjectionError | undefined;
   loop: Promise<void> | undefined;
   stopRequested: boolean;
@@ -114,6 +131,7 @@ const isCaughtUp = (message: SubscriptionMessage) => message.kind === 'caught-up
 
 /** How many batches the fastest projector of a rebuild may run ahead of the slowest (each batch held once, in memory). */
 const BATCHES_AHEAD = 4;
+
 
 function messagePosition(message: SubscriptionMessage): Position | undefined {
   return message.kind === 'event' ? message.event.position : message.position;
@@ -143,6 +161,7 @@ export class ProjectionRunner {
   private readonly batchSize: number;
   private readonly logger: Logger;
   private readonly retryDelayMs: number;
+  private readonly skippedCheckpointEveryMs: number;
   private readonly onBatch: ((batch: BatchInfo) => void | Promise<void>) | undefined;
   private readonly state: StateTables;
   private readonly liveTransactions: TransactionGroup;
@@ -160,6 +179,7 @@ export class ProjectionRunner {
     if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${options.batchSize}`);
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.skippedCheckpointEveryMs = options.skippedCheckpointEveryMs ?? 1000;
     this.onBatch = options.onBatch;
     this.registry = options.registry ?? new Registry();
     this.state = new StateTables(this.db);
@@ -295,7 +315,7 @@ export class ProjectionRunner {
     await Promise.all(this.lanesOf(n).map((lane) => this.halt(lane)));
     const status: ProjectionStatus = this.active.get(n) === target.version ? 'catching-up' : 'building';
     await this.db.transaction((tx) => this.createTables(tx, target, status));
-    Object.assign(target, { position: undefined, status, error: undefined });
+    Object.assign(target, { position: undefined, stored: undefined, status, error: undefined });
     this.notifyWaiters();
     return target;
   }
@@ -376,6 +396,9 @@ export class ProjectionRunner {
     await this.init();
     const schema = this.activeSchema(name);
     const version = this.active.get(name)!;
+    // A checkpoint held back past skipped events is stored first, so that the checksum's position is where the projector is.
+    const lane = this.activeLane(name);
+    if (lane) await this.storeSkipped(lane);
     return this.db.transaction(async (tx) => {
       await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       const [row] = await tx.query<{ position: string | null }>(`SELECT position::text AS position FROM ${this.state.schema}.projection_state WHERE name = $1 AND version = $2`, [
@@ -433,6 +456,9 @@ export class ProjectionRunner {
       projector,
       status,
       position: row?.position,
+      stored: row?.position,
+      storedAt: performance.now(),
+      writing: Promise.resolve(),
       // A failed projector is retried at each start: its code or its data may have been fixed since.
       error: undefined,
       loop: undefined,
@@ -449,7 +475,7 @@ export class ProjectionRunner {
         if (activate) await this.state.activate(tx, lane.name, lane.version);
         return found;
       });
-      if (existing.found) lane.position = existing.position;
+      if (existing.found) lane.position = lane.stored = existing.position;
       else this.logger.info({ projector: lane.name, version: lane.version, schema: lane.schema }, status === 'building' ? 'building a new projector version' : 'new projector');
     } else if (row.status !== status) {
       await this.db.transaction((tx) => this.state.setStatus(tx, lane.name, lane.version, status));
@@ -517,7 +543,7 @@ export class ProjectionRunner {
     const stored = await this.state.load([lane.name]).catch(() => undefined);
     const row = stored?.rows.find((r) => r.version === lane.version);
     if (row) {
-      lane.position = row.position;
+      lane.position = lane.stored = row.position;
       this.notifyWaiters();
     }
   }
@@ -525,6 +551,7 @@ export class ProjectionRunner {
   private async followOnce(lane: Lane): Promise<void> {
     const { buffer, close } = this.read([lane], lane.position, lane.projector!.filter);
     let caughtUp = false;
+    let failed = false;
     try {
       while (!lane.stopRequested) {
         // Catching up, batches are full; live, a batch is whatever has arrived.
@@ -536,9 +563,36 @@ export class ProjectionRunner {
         if (reachedHead) await this.atHead(lane);
         if (reachedHead && lane.status === 'building') await this.switchTo(lane);
       }
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
       await close();
+      // After a failure the database may not answer: the next commit stores it then.
+      if (!failed) await this.storeSkipped(lane);
     }
+  }
+
+  /** Stores a checkpoint held back by `applyBatch` (best effort: if this fails, the events it covers are only skipped again). */
+  private storeSkipped(lane: Lane): Promise<void> {
+    return this.exclusive(lane, async () => {
+      if (lane.stored === lane.position || lane.status !== 'live') return;
+      const position = lane.position;
+      try {
+        await this.commit(lane, [], position, lane.status);
+        lane.stored = position;
+        lane.storedAt = performance.now();
+      } catch (error) {
+        this.logger.debug({ projector: lane.name, version: lane.version, err: error }, 'could not store the checkpoint past skipped events');
+      }
+    });
+  }
+
+  /** Runs `write` after the lane's earlier checkpoint writes: the loop's batches and `storeSkipped` (from `checksum`) never race on `stored`. */
+  private exclusive<T>(lane: Lane, write: () => Promise<T>): Promise<T> {
+    const result = lane.writing.then(write, write);
+    lane.writing = result.catch(() => {});
+    return result;
   }
 
   /**
@@ -590,19 +644,30 @@ export class ProjectionRunner {
     return { buffer, close };
   }
 
-  /** Applies a batch and stores the checkpoint after it, in one transaction. */
+  /**
+   * Applies a batch and stores the checkpoint after it, in one transaction.
+   * Live, a batch of skipped events only is stored at most every
+   * `skippedCheckpointEveryMs`: `position` moves at once, `stored` with the
+   * next commit.
+   */
   private async applyBatch(lane: Lane, batch: SubscriptionMessage[], live: boolean, rebuild?: RebuildListener): Promise<void> {
     const events = batch.flatMap((m) => (m.kind === 'event' ? [m.event] : []));
     const position = batch.reduce((p, m) => later(p, messagePosition(m)), lane.position);
     const status: ProjectionStatus = lane.status === 'building' ? 'building' : live ? 'live' : 'catching-up';
     if (events.length === 0 && position === lane.position && status === lane.status) return;
+    if (events.length === 0 && status === 'live' && lane.status === 'live' && !rebuild && performance.now() - lane.storedAt < this.skippedCheckpointEveryMs) {
+      lane.position = position;
+      this.notifyWaiters();
+      return;
+    }
     try {
-      await this.commit(lane, events, position, status);
+      await this.exclusive(lane, () => this.commit(lane, events, position, status));
     } catch (error) {
       if (error instanceof PoisonEventError) await this.salvage(lane, batch, error.event);
       throw error;
     }
-    lane.position = position;
+    lane.position = lane.stored = position;
+    lane.storedAt = performance.now();
     lane.status = status;
     lane.error = undefined;
     rebuild?.onBatch(events.length, position);
@@ -644,7 +709,7 @@ export class ProjectionRunner {
     try {
       await transaction(async (tx) => {
         // The checkpoint moves first, checking that no other runner moved it (and locking it until commit).
-        const advance = this.state.advanceStatement(lane.name, lane.version, lane.position, position, status);
+        const advance = this.state.advanceStatement(lane.name, lane.version, lane.stored, position, status);
         if (script) await script.exec(advance);
         else await tx.query(advance);
         if (batched) {
@@ -681,8 +746,9 @@ export class ProjectionRunner {
     if (position === lane.position) return;
     try {
       const events = before.flatMap((m) => (m.kind === 'event' ? [m.event] : []));
-      await this.commit(lane, events, position, lane.status);
-      lane.position = position;
+      await this.exclusive(lane, () => this.commit(lane, events, position, lane.status));
+      lane.position = lane.stored = position;
+      lane.storedAt = performance.now();
       this.notifyWaiters();
     } catch (error) {
       this.logger.warn({ projector: lane.name, version: lane.version, err: error }, 'could not re-apply the events before a poison event');
@@ -748,6 +814,9 @@ function frozenLane(name: string, schema: string, version: number, row: StateRow
     projector: undefined,
     status: row?.status ?? 'live',
     position: row?.position,
+    stored: row?.position,
+    storedAt: 0,
+    writing: Promise.resolve(),
     error: row?.error,
     loop: undefined,
     stopRequested: false,

@@ -233,6 +233,39 @@ export function runtimeCases(backend: Backend): void {
       await r.stop();
       expect((await storedState(db, 'rare'))[0]!.position).toBe(String(position));
     });
+
+    it('live, stores a checkpoint moved only past skipped events with the next applied batch, or on stop; waitFor sees it at once', async () => {
+      const { store, db } = await open();
+      const head = await appendEvents(store, 10);
+      const rare = countingProjector({ name: 'rare', filter: { eventTypes: ['Rare'] } });
+      const r = runner({ projectors: [rare], skippedCheckpointEveryMs: 600_000 });
+      await r.start();
+      expect(await r.waitFor(['rare'], head, 10_000)).toBe(true);
+      let skipped = head;
+      for (let i = 0; i < 5; i++) skipped = (await store.append('item-0', [{ type: 'Counted', data: {} }])).position;
+      expect(await r.waitFor(['rare'], skipped, 5_000)).toBe(true);
+      expect((await r.health())[0]!.position).toBe(skipped);
+      expect((await storedState(db, 'rare'))[0]!.position).toBe(String(head));
+      // An applied event's batch stores its checkpoint, past the skipped ones before it.
+      const applied = (await store.append('rare-1', [{ type: 'Rare', data: {} }])).position;
+      expect(await r.waitFor(['rare'], applied, 5_000)).toBe(true);
+      expect((await storedState(db, 'rare'))[0]!.position).toBe(String(applied));
+      const last = (await store.append('item-0', [{ type: 'Counted', data: {} }])).position;
+      expect(await r.waitFor(['rare'], last, 5_000)).toBe(true);
+      // A checksum reports where the projector is: the held-back checkpoint is stored first.
+      expect((await r.checksum('rare')).position).toBe(last);
+      await store.append('item-0', [{ type: 'Counted', data: {} }]);
+      const end = (await store.append('item-0', [{ type: 'Counted', data: {} }])).position;
+      expect(await r.waitFor(['rare'], end, 5_000)).toBe(true);
+      await r.stop();
+      expect((await storedState(db, 'rare'))[0]!.position).toBe(String(end));
+      // Restarted, it resumes from there: the rare event is not applied twice.
+      const again = runner({ projectors: [rare] });
+      await again.start();
+      expect(await again.waitFor(['rare'], end, 5_000)).toBe(true);
+      expect(rare.applied).toBe(1);
+      expect(await streamCounts(db, again.activeSchema('rare'))).toEqual(await expectedCounts(store, (e) => e.type === 'Rare'));
+    });
   });
 
   describe('poison events', () => {

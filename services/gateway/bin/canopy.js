@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 // Linked by npm at install time (before any build), so it only forwards to the built CLI.
 try {
   await import('../dist/cli.js');
