@@ -26,7 +26,7 @@ export class OwnAppends {
   private bytes = 0;
 
   /** `capacity`: bytes of event payloads kept (the latest batch is kept whatever its size); appends that go together as one group are remembered together. */
-  constructor(private readonly capacity = 2 * 1024 * 1024) {}
+  constructor(private readonly capacity = 8 * 1024 * 1024) {}
 
   /** `bytes`: the size of its events' data and metadata as stored. */
   remember(batch: AppendedBatch, bytes: number): void {
