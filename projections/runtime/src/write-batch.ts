@@ -1,4 +1,3 @@
-import pg from 'pg';
 import type { ReadModelTx } from './read-model-db.js';
 
 /**
@@ -43,7 +42,20 @@ export function inlineParameters(sql: string, params: readonly unknown[]): strin
 }
 
 function literal(value: unknown): string {
-  return value === null || value === undefined ? 'NULL' : pg.escapeLiteral(text(value));
+  return value === null || value === undefined ? 'NULL' : quote(text(value));
+}
+
+const NEEDS_ESCAPING = /['\\]/;
+
+/**
+ * What `pg.escapeLiteral` answers, without its character-by-character
+ * concatenation: most values hold no quote and no backslash and are only
+ * wrapped (a live batch quotes every value of every row it writes).
+ */
+function quote(text: string): string {
+  if (!NEEDS_ESCAPING.test(text)) return `'${text}'`;
+  const escaped = `'${text.replace(/'/g, "''").replace(/\\/g, '\\\\')}'`;
+  return text.includes('\\') ? ` E${escaped}` : escaped;
 }
 
 /** A value as node-postgres sends it as a text parameter. */

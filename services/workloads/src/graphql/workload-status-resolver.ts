@@ -146,24 +146,44 @@ function sharedDelivery(event: ReadDomainEvent): Delivery {
   return delivery;
 }
 
+/** One object literal per kind of change, every field set in one order: mapped once per event, for every subscriber. */
 function toChange(event: ReadDomainEvent): WorkloadStatusChange {
-  const base = event.data as PayloadOf<typeof WorkloadStatusChanged> | PayloadOf<typeof WorkloadRemoved>;
-  const common = {
-    cursor: event.position.toString(),
-    workspaceId: base.workspaceId,
-    clusterId: base.clusterId,
-    namespace: base.namespace,
-    kind: base.kind as WorkloadKindValue,
-    name: base.name,
-    previousStatus: (base.previousStatus ?? null) as WorkloadStatusValue | null,
-    observedAt: new Date(base.observedAt),
-  };
   if (event.type === 'WorkloadRemoved') {
-    const removed = base as PayloadOf<typeof WorkloadRemoved>;
-    return { ...common, change: WorkloadChangeType.REMOVED, status: null, replicas: null, reason: null, message: null, cause: removed.cause as WorkloadRemovalCauseValue };
+    const removed = event.data as PayloadOf<typeof WorkloadRemoved>;
+    return {
+      cursor: event.position.toString(),
+      change: WorkloadChangeType.REMOVED,
+      workspaceId: removed.workspaceId,
+      clusterId: removed.clusterId,
+      namespace: removed.namespace,
+      kind: removed.kind as WorkloadKindValue,
+      name: removed.name,
+      status: null,
+      previousStatus: (removed.previousStatus ?? null) as WorkloadStatusValue | null,
+      replicas: null,
+      reason: null,
+      message: null,
+      cause: removed.cause as WorkloadRemovalCauseValue,
+      observedAt: new Date(removed.observedAt),
+    };
   }
-  const changed = base as PayloadOf<typeof WorkloadStatusChanged>;
-  return { ...common, change: WorkloadChangeType.STATUS_CHANGED, status: changed.status as WorkloadStatusValue, replicas: changed.replicas, reason: changed.reason, message: changed.message, cause: null };
+  const changed = event.data as PayloadOf<typeof WorkloadStatusChanged>;
+  return {
+    cursor: event.position.toString(),
+    change: WorkloadChangeType.STATUS_CHANGED,
+    workspaceId: changed.workspaceId,
+    clusterId: changed.clusterId,
+    namespace: changed.namespace,
+    kind: changed.kind as WorkloadKindValue,
+    name: changed.name,
+    status: changed.status as WorkloadStatusValue,
+    previousStatus: (changed.previousStatus ?? null) as WorkloadStatusValue | null,
+    replicas: changed.replicas,
+    reason: changed.reason,
+    message: changed.message,
+    cause: null,
+    observedAt: new Date(changed.observedAt),
+  };
 }
 
 function cursor(after: string | null | undefined): bigint | undefined {
