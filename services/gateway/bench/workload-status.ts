@@ -353,6 +353,8 @@ async function seed(client: GraphQLClient, count: number, membersOf: (w: number)
   return ids;
 }
 
+const delaysOf = (sample: number[]): Delays => ({ p50: percentile(sample, 50), p99: percentile(sample, 99), max: sample.reduce((a, b) => Math.max(a, b), 0) });
+
 interface Delays {
   p50: number;
   p99: number;
@@ -368,6 +370,8 @@ interface Result {
   /** Deliveries/s over the window (from its start to the last delivery). */
   deliveriesPerSecond: number;
   fromAppend: Delays;
+  /** From the change's observation (its `observedAt`, when the watcher saw it: before its append waited) to its arrival: what a dashboard sees. */
+  fromObservation: Delays;
   /** Connections the server closed as slow consumers (4503), as the clients saw them. */
   slowClosed: number;
   dropped: number;
@@ -385,7 +389,8 @@ async function measure(env: Record<string, string>, secret: string, workspaceIds
     await child.ask({ kind: 'settle' }, 'settled');
     const url = child.endpoint.replace(/^http/, 'ws');
     /** Per subscriber: the cursor of each delivery and when it arrived. */
-    const arrivals: Map<string, number>[] = [];
+    /** Per subscriber: each delivery's cursor → [arrival, observed at] (ms since the epoch). */
+    const arrivals: Map<string, [number, number]>[] = [];
     let slowClosed = 0;
     let otherErrors = 0;
     /** Connections closed otherwise while measuring (1006: the server got no pong in time). */
@@ -395,7 +400,7 @@ async function measure(env: Record<string, string>, secret: string, workspaceIds
     for (let w = 0; w < workspaces.length; w++) {
       for (let m = 0; m < scenario.perWorkspace; m++) {
         const token = await mintToken({ secret: new TextEncoder().encode(secret), issuer: ISSUER, audience: AUDIENCE, userId: `member-${w}-${m}`, ttlSeconds: 3600 });
-        const got = new Map<string, number>();
+        const got = new Map<string, [number, number]>();
         arrivals.push(got);
         let connected!: () => void;
         const acknowledged = new Promise<void>((resolve) => (connected = resolve));
@@ -418,14 +423,14 @@ async function measure(env: Record<string, string>, secret: string, workspaceIds
           },
         });
         clients.push(client);
-        client.subscribe<{ workloadStatus: { cursor: string } }>(
+        client.subscribe<{ workloadStatus: { cursor: string; observedAt: string } }>(
           { query: SUBSCRIPTION, variables: { w: workspaces[w] } },
           {
             next: (result) => {
               const at = wallNow();
-              const cursor = result.data?.workloadStatus.cursor;
-              if (cursor === undefined) otherErrors++;
-              else got.set(cursor, at);
+              const change = result.data?.workloadStatus;
+              if (change === undefined) otherErrors++;
+              else got.set(change.cursor, [at, Date.parse(change.observedAt)]);
             },
             error: () => otherErrors++,
             complete: () => {},
@@ -473,12 +478,14 @@ async function measure(env: Record<string, string>, secret: string, workspaceIds
     measuring = false;
     const cpuAfter = await cpu();
     const delays: number[] = [];
+    const sinceObserved: number[] = [];
     let lastArrival = windowStart;
     for (const got of arrivals) {
-      for (const [cursor, at] of got) {
+      for (const [cursor, [at, observedAt]] of got) {
         const recordedAt = events.get(cursor);
         if (recordedAt === undefined) continue;
         delays.push(at - recordedAt);
+        sinceObserved.push(at - observedAt);
         if (at > lastArrival) lastArrival = at;
       }
     }
@@ -489,7 +496,8 @@ async function measure(env: Record<string, string>, secret: string, workspaceIds
       expected,
       deliveries: delays.length,
       deliveriesPerSecond: delays.length / ((lastArrival - windowStart) / 1000),
-      fromAppend: { p50: percentile(delays, 50), p99: percentile(delays, 99), max: delays.reduce((a, b) => Math.max(a, b), 0) },
+      fromAppend: delaysOf(delays),
+      fromObservation: delaysOf(sinceObserved),
       slowClosed,
       dropped,
       otherErrors,
@@ -526,12 +534,12 @@ const ms = (n: number | null) => (n === null || Number.isNaN(n) ? '—' : n.toFi
 function report(results: Result[], took: number): { text: string; markdown: string; failed: boolean } {
   const m = machine('not used');
   const target = results.filter((r) => r.scenario.rate === sizes.rate);
-  const pass = (r: Result) => r.fromAppend.p99 < TARGET_P99_MS && r.deliveries === r.expected && r.slowClosed === 0 && r.dropped === 0 && r.offered.eventsInWindow / r.offered.seconds >= r.scenario.rate * 0.95;
+  const pass = (r: Result) => r.fromObservation.p99 < TARGET_P99_MS && r.deliveries === r.expected && r.slowClosed === 0 && r.dropped === 0 && r.offered.eventsInWindow / r.offered.seconds >= r.scenario.rate * 0.95;
   const rows = results.map(
     (r) =>
-      `| ${r.scenario.workspaces} × ${r.scenario.perWorkspace} (${r.subscribers}) | ${int(r.scenario.rate)} | ${int(r.offered.changes / r.offered.seconds)} | ${int(r.offered.eventsInWindow / r.offered.seconds)} | ${r.offered.drainSeconds.toFixed(1)} | ${int(r.offered.appends / (r.offered.seconds + r.offered.drainSeconds))} | ${ms(r.offered.appendP50)} / ${ms(r.offered.appendP99)} | ${int(r.deliveriesPerSecond)} | ${int(r.deliveries)} of ${int(r.expected)} | **${ms(r.fromAppend.p50)}** | **${ms(r.fromAppend.p99)}** | ${ms(r.fromAppend.max)} | ${r.slowClosed} / ${r.dropped} / ${r.offered.stats.maxQueued} | ${r.load.median.toFixed(1)} / ${r.load.max.toFixed(1)} |`,
+      `| ${r.scenario.workspaces} × ${r.scenario.perWorkspace} (${r.subscribers}) | ${int(r.scenario.rate)} | ${int(r.offered.changes / r.offered.seconds)} | ${int(r.offered.eventsInWindow / r.offered.seconds)} | ${r.offered.drainSeconds.toFixed(1)} | ${int(r.offered.appends / (r.offered.seconds + r.offered.drainSeconds))} | ${ms(r.offered.appendP50)} / ${ms(r.offered.appendP99)} | ${int(r.deliveriesPerSecond)} | ${int(r.deliveries)} of ${int(r.expected)} | **${ms(r.fromObservation.p50)}** | **${ms(r.fromObservation.p99)}** | ${ms(r.fromObservation.max)} | ${ms(r.fromAppend.p50)} / ${ms(r.fromAppend.p99)} | ${r.slowClosed} / ${r.dropped} / ${r.offered.stats.maxQueued} | ${r.load.median.toFixed(1)} / ${r.load.max.toFixed(1)} |`,
   );
-  const verdict = (r: Result) => `- ${r.scenario.workspaces} × ${r.scenario.perWorkspace} at ${int(r.scenario.rate)}/s: p99 ${ms(r.fromAppend.p99)} ms, ${int(r.deliveries)} of ${int(r.expected)} delivered, ${int(r.offered.eventsInWindow / r.offered.seconds)} events/s appended in the window of ${int(r.scenario.rate)} offered: **${pass(r) ? 'PASS' : 'FAIL'}**`;
+  const verdict = (r: Result) => `- ${r.scenario.workspaces} × ${r.scenario.perWorkspace} at ${int(r.scenario.rate)}/s: p99 ${ms(r.fromObservation.p99)} ms from observation (${ms(r.fromAppend.p99)} ms from the insert), ${int(r.deliveries)} of ${int(r.expected)} delivered, ${int(r.offered.eventsInWindow / r.offered.seconds)} events/s appended in the window of ${int(r.scenario.rate)} offered: **${pass(r) ? 'PASS' : 'FAIL'}**`;
   const markdown = [
     MARKERS.start,
     `## Workload status delivery through the gateway (${STORE_NAME})`,
@@ -541,11 +549,11 @@ function report(results: Result[], took: number): { text: string; markdown: stri
     `- Date: ${new Date().toISOString()} (took ${Math.round(took)} s); ${m.cpu}, ${m.cores} cores, Node ${m.node}, ${STORE_NAME}.`,
     `- The gateway (\`startGateway\`, built dist/) in a child process; in that process, where the workload watcher runs, the watcher's stand-in: ${sizes.seconds} s of changes offered at a fixed rate, each a pod observation made an event by the watcher's own \`statusOf\` and \`WorkloadChanges\` and appended as the watcher does (every ${TICK_MS} ms one append per workspace, ≤ ${MAX_EVENTS_PER_APPEND} events; a workspace whose append still runs skips the tick; the log sends the appends made while one is in flight together, as one group). The server runs with the Node flags \`npm start\` uses (${SERVER_NODE_FLAGS.join(' ')}). The projections (the workloads read model among them) run in that process as in a deployment.`,
     '- The subscribers: every one its own user (a member of its workspace) on its own graphql-ws connection, all in the benchmark process — **on the same 2 cores as the gateway**: receiving and parsing the messages competes with the server for the CPU. Each subscribes to `workloadStatus(workspaceId)` with every field of the change.',
-    '- Delay: from the event\'s insert into the log (its recorded time) to its arrival at the subscriber, for every delivery. deliveries/s: over the window, from its start to the last delivery. slow consumers: connections closed with 4503; other closes: connections closed otherwise while measuring (1006: the server\'s ping got no pong in time); max queued: the longest any subscription\'s queue got.',
+    '- Delay, for every delivery: from the change\'s observation (its `observedAt`, set when the watcher saw it, before its append waited for its turn) to its arrival at the subscriber — what a dashboard sees, and what the target is judged on; and from the event\'s insert into the log (its recorded time) to its arrival. deliveries/s: over the window, from its start to the last delivery. slow consumers: connections closed with 4503; other closes: connections closed otherwise while measuring (1006: the server\'s ping got no pong in time); max queued: the longest any subscription\'s queue got.',
     '- The load average column is the 1-minute load average through the window (median / max); above 2 the cores are shared with work outside this benchmark.',
     '',
-    '| workspaces × subscribers each (total) | changes/s offered | changes/s observed | events appended/s in the window | appended after the window (s) | appends/s | append p50 / p99 ms | deliveries/s | delivered | delay p50 ms | delay p99 ms | max ms | slow consumers / other closes / max queued | load avg |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| workspaces × subscribers each (total) | changes/s offered | changes/s observed | events appended/s in the window | appended after the window (s) | appends/s | append p50 / p99 ms | deliveries/s | delivered | observed → delivered p50 ms | p99 ms | max ms | insert → delivered p50 / p99 ms | slow consumers / other closes / max queued | load avg |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
     ...results.map((r) => `- ${r.scenario.workspaces} × ${r.scenario.perWorkspace}: ${r.scenario.what}.`),
@@ -566,7 +574,7 @@ function report(results: Result[], took: number): { text: string; markdown: stri
     '|---|---:|---:|---:|---:|---:|',
     ...results.map((r) => `| ${r.scenario.workspaces} × ${r.scenario.perWorkspace} at ${int(r.scenario.rate)}/s | ${ms(r.offered.toHub.p50)} / ${ms(r.offered.toHub.p99)} | ${int(r.offered.ownBatches)} | ${int(r.offered.pageReads.count)} | ${int(r.offered.pageReads.events)} | ${ms(r.offered.pageReads.p50)} / ${ms(r.offered.pageReads.p99)} |`),
     '',
-    `Target: ${int(sizes.rate)} changes/s delivered with p99 < ${TARGET_P99_MS} ms from the append, every event delivered, no slow consumer:`,
+    `Target: ${int(sizes.rate)} changes/s delivered with p99 < ${TARGET_P99_MS} ms from the observation, every event delivered, no slow consumer:`,
     '',
     ...target.map(verdict),
     '',
@@ -613,7 +621,7 @@ async function main(): Promise<void> {
     const results: Result[] = [];
     for (const scenario of scenarios) {
       const result = await measure(env, secret, workspaceIds, scenario, profileDir);
-      log(`${scenario.name}: ${int(result.deliveries)} of ${int(result.expected)} delivered, p50 ${ms(result.fromAppend.p50)} ms, p99 ${ms(result.fromAppend.p99)} ms, max ${ms(result.fromAppend.max)} ms`);
+      log(`${scenario.name}: ${int(result.deliveries)} of ${int(result.expected)} delivered; from observation p50 ${ms(result.fromObservation.p50)} ms, p99 ${ms(result.fromObservation.p99)} ms; from the insert p50 ${ms(result.fromAppend.p50)} ms, p99 ${ms(result.fromAppend.p99)} ms`);
       results.push(result);
     }
     const result = report(results, (performance.now() - began) / 1000);
