@@ -3,7 +3,7 @@
  * prints the table and writes BENCHMARKS.md at the repository root.
  * With `--section ID` it is the child process measuring one subject.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,10 @@ async function main(): Promise<number> {
   };
   console.log(`\n${consoleReport(report)}`);
   const file = join(repoRoot(), 'BENCHMARKS.md');
-  writeFileSync(file, markdownReport(report));
+  // The log's report is the file's head; the other benchmarks' sections (from the first marker on) stay.
+  const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const sections = previous.indexOf('<!-- bench:');
+  writeFileSync(file, sections < 0 ? markdownReport(report) : `${markdownReport(report).trimEnd()}\n\n${previous.slice(sections)}`);
   console.log(`\nWrote ${file}`);
   return results.some((r) => r.status === 'failed') ? 1 : 0;
 }
