@@ -25,7 +25,7 @@ export class OwnAppends {
   private readonly batches = new Map<Position, { batch: AppendedBatch; bytes: number }>();
   private bytes = 0;
 
-  /** `capacity`: bytes of event payloads kept (the latest batch is kept whatever its size); appends that go together as one group are remembered together. */
+  /** `capacity`: bytes of event payloads kept (the latest batch whatever its size): at least a whole group of appends (see `AppendGroups`), which all return at once, before subscribers take them. */
   constructor(private readonly capacity = 8 * 1024 * 1024) {}
 
   /** `bytes`: the size of its events' data and metadata as stored. */

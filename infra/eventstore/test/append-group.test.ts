@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { AppendGroups, type AppendOutcome, type AppendRequest } from '../src/sql/append-group.js';
+import { preparedSize } from '../src/validation.js';
 
-const request = (stream: string, ids: string[], size = 10): AppendRequest => ({
-  stream,
-  expected: 'any',
-  events: ids.map((id) => ({ id, type: 'T', data: 'x'.repeat(size), metadata: '{}' })),
-});
+const request = (stream: string, ids: string[], size = 10): AppendRequest => {
+  const events = ids.map((id) => ({ id, type: 'T', data: 'x'.repeat(size), metadata: '{}' }));
+  return { stream, expected: 'any', events, size: preparedSize(events) };
+};
 
 /** A log that records each group it is sent and answers once released. */
 function recordingLog() {

@@ -132,7 +132,6 @@ const isCaughtUp = (message: SubscriptionMessage) => message.kind === 'caught-up
 /** How many batches the fastest projector of a rebuild may run ahead of the slowest (each batch held once, in memory). */
 const BATCHES_AHEAD = 4;
 
-
 function messagePosition(message: SubscriptionMessage): Position | undefined {
   return message.kind === 'event' ? message.event.position : message.position;
 }
@@ -580,8 +579,7 @@ export class ProjectionRunner {
       const position = lane.position;
       try {
         await this.commit(lane, [], position, lane.status);
-        lane.stored = position;
-        lane.storedAt = performance.now();
+        markStored(lane, position);
       } catch (error) {
         this.logger.debug({ projector: lane.name, version: lane.version, err: error }, 'could not store the checkpoint past skipped events');
       }
@@ -666,8 +664,7 @@ export class ProjectionRunner {
       if (error instanceof PoisonEventError) await this.salvage(lane, batch, error.event);
       throw error;
     }
-    lane.position = lane.stored = position;
-    lane.storedAt = performance.now();
+    markStored(lane, position);
     lane.status = status;
     lane.error = undefined;
     rebuild?.onBatch(events.length, position);
@@ -747,8 +744,7 @@ export class ProjectionRunner {
     try {
       const events = before.flatMap((m) => (m.kind === 'event' ? [m.event] : []));
       await this.exclusive(lane, () => this.commit(lane, events, position, lane.status));
-      lane.position = lane.stored = position;
-      lane.storedAt = performance.now();
+      markStored(lane, position);
       this.notifyWaiters();
     } catch (error) {
       this.logger.warn({ projector: lane.name, version: lane.version, err: error }, 'could not re-apply the events before a poison event');
@@ -804,6 +800,12 @@ export class ProjectionRunner {
   private lanesOf(name: string): Lane[] {
     return this.lanes.filter((lane) => lane.name === name);
   }
+}
+
+/** The lane's checkpoint, stored just now: its position too. */
+function markStored(lane: Lane, position: Position | undefined): void {
+  lane.position = lane.stored = position;
+  lane.storedAt = performance.now();
 }
 
 function frozenLane(name: string, schema: string, version: number, row: StateRow | undefined): Lane {

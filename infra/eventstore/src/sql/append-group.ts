@@ -1,4 +1,4 @@
-import { preparedSize, type PreparedEvent } from '../validation.js';
+import type { PreparedEvent } from '../validation.js';
 
 /** One append waiting for its turn: a stream, what the writer expects of it, and its events. */
 export interface AppendRequest {
@@ -6,6 +6,8 @@ export interface AppendRequest {
   /** `'any'`, `'no_stream'`, `'stream_exists'` or a revision, as text. */
   expected: string;
   events: readonly PreparedEvent[];
+  /** Its events' `preparedSize`: a group closes at a size. */
+  size: number;
 }
 
 /**
@@ -24,7 +26,6 @@ export type SendGroup = (group: readonly AppendRequest[]) => Promise<AppendOutco
 
 interface Waiting {
   request: AppendRequest;
-  bytes: number;
   resolve(outcome: AppendOutcome): void;
   reject(error: unknown): void;
 }
@@ -53,9 +54,8 @@ export class AppendGroups {
   ) {}
 
   submit(request: AppendRequest): Promise<AppendOutcome> {
-    const bytes = preparedSize(request.events);
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, bytes, resolve, reject });
+      this.waiting.push({ request, resolve, reject });
       if (!this.sending) void this.drain();
     });
   }
@@ -83,10 +83,10 @@ export class AppendGroups {
     let bytes = 0;
     let taken = 0;
     for (const waiting of this.waiting) {
-      if (taken > 0 && (taken >= this.maxGroupAppends || bytes + waiting.bytes > this.maxGroupBytes)) break;
+      if (taken > 0 && (taken >= this.maxGroupAppends || bytes + waiting.request.size > this.maxGroupBytes)) break;
       if (waiting.request.events.some((event) => ids.has(event.id))) break;
       for (const event of waiting.request.events) ids.add(event.id);
-      bytes += waiting.bytes;
+      bytes += waiting.request.size;
       taken++;
     }
     return this.waiting.splice(0, taken);

@@ -175,10 +175,11 @@ export class SqlEventStore implements EventStore, PolledLog {
     const expected = validateExpectedRevision(options.expectedRevision);
     const prepared = prepareAppend(stream, events, this.maxAppendBytes);
     const ids = prepared.events.map((e) => e.id);
+    const size = preparedSize(prepared.events);
     let outcome: AppendOutcome;
     this.appendsInFlight++;
     try {
-      outcome = await this.groups.submit({ stream: prepared.stream, expected: String(expected), events: prepared.events });
+      outcome = await this.groups.submit({ stream: prepared.stream, expected: String(expected), events: prepared.events, size });
     } catch (error) {
       this.appendSettled();
       throw unavailable(error);
@@ -206,7 +207,7 @@ export class SqlEventStore implements EventStore, PolledLog {
         metadata: JSON.parse(event.metadata) as JsonObject,
         createdAt: recordedAt,
       })),
-    }, preparedSize(prepared.events));
+    }, size);
     // Subscribers are woken on the next turn of the event loop: the caller gets its answer first (and
     // can fold its own events), and the subscribers' work runs after rather than in front of it.
     setImmediate(() => {
