@@ -144,6 +144,8 @@ export class SqlEventStore implements EventStore, PolledLog {
   private readonly groups: AppendGroups;
   private appendsInFlight = 0;
   private heldNotice: Position | undefined;
+  /** Appends returned since the last announce: the highest position they reached, and how many they are. */
+  private returned: { head: Position; appends: number } | undefined;
   private readonly autoAnalyze: boolean;
   private changedSinceAnalyze = 0;
   private analyzeAfter = 50;
@@ -208,12 +210,7 @@ export class SqlEventStore implements EventStore, PolledLog {
         createdAt: recordedAt,
       })),
     }, size);
-    // Subscribers are woken on the next turn of the event loop: the caller gets its answer first (and
-    // can fold its own events), and the subscribers' work runs after rather than in front of it.
-    setImmediate(() => {
-      this.announce(position);
-      this.appendSettled();
-    });
+    this.announceSoon(position);
     if (this.autoAnalyze && (this.changedSinceAnalyze += prepared.events.length) >= this.analyzeAfter && !this.analyzing) this.analyze();
     return { nextExpectedRevision: revision, position };
   }
@@ -397,8 +394,29 @@ export class SqlEventStore implements EventStore, PolledLog {
     else if (this.heldNotice === undefined || head > this.heldNotice) this.heldNotice = head;
   }
 
-  private appendSettled(): void {
-    this.appendsInFlight--;
+  /**
+   * Subscribers are woken on the next turn of the event loop: the caller gets its answer first (and can
+   * fold its own events), and the subscribers' work runs after rather than in front of it. The appends of
+   * a group all return in one turn: they are announced together, so each subscriber wakes once for the
+   * group and takes its appends in one go, not once per append.
+   */
+  private announceSoon(position: Position): void {
+    if (this.returned) {
+      if (position > this.returned.head) this.returned.head = position;
+      this.returned.appends += 1;
+      return;
+    }
+    this.returned = { head: position, appends: 1 };
+    setImmediate(() => {
+      const { head, appends } = this.returned!;
+      this.returned = undefined;
+      this.announce(head);
+      this.appendSettled(appends);
+    });
+  }
+
+  private appendSettled(appends = 1): void {
+    this.appendsInFlight -= appends;
     if (this.appendsInFlight > 0 || this.heldNotice === undefined) return;
     const head = this.heldNotice;
     this.heldNotice = undefined;

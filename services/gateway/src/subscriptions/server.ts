@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GraphQLError, subscribe, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { FormattedExecutionResult } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
@@ -16,8 +17,9 @@ import { CloseReason, SubscriptionCloseCode } from './close-codes.js';
 import { createEventFeed } from './feed.js';
 import { EventHub } from './hub.js';
 import { relay, Upstream } from './relay.js';
-import { SharedExecution, shareKey } from './shared-execution.js';
+import { SubscriptionExecution, type SubscriptionRequest } from './subscription-execution.js';
 import { route, routingTable, type SubscriptionRoute } from './routing.js';
+import { TurnWrites } from './turn-writes.js';
 
 export interface SubscriptionLimits {
   /** Events one subscription may hold for its client; beyond, the client is a slow consumer. */
@@ -78,6 +80,8 @@ const STOP_GRACE_MS = 1000;
 
 interface Session {
   socket: WebSocket;
+  /** The TCP connection under the WebSocket. */
+  connection: Socket;
   userId: string;
   /** What the connection authenticated with: remote subgraphs get it, to authenticate the caller themselves. */
   authorization: string;
@@ -110,9 +114,10 @@ export async function attachSubscriptions(deps: SubscriptionServerDeps): Promise
   if (!hub && deps.routes.some((r) => !('url' in r))) throw new Error('Subscriptions of an in-process subgraph need its log.');
   const wss = new WebSocketServer({ server: deps.server, path: deps.path ?? '/graphql', maxPayload: limits.maxMessageBytes, ...({ closeTimeout: CLOSE_HANDSHAKE_MS } as object) });
   const counters = { subscriptions: 0, maxQueued: 0, slowConsumerCloses: 0 };
-  // Subscriptions whose results are shared by alike subscriptions (routes with sharedResults), by their context.
-  const sharing = new WeakMap<object, string>();
-  const shared = new SharedExecution();
+  // What each subscription executed in process asked for, by its context.
+  const requests = new WeakMap<object, SubscriptionRequest>();
+  const execution = new SubscriptionExecution();
+  const turnWrites = new TurnWrites();
   const opened = (session: Session, id: string) => {
     session.active.add(id);
     counters.subscriptions += 1;
@@ -147,7 +152,7 @@ export async function attachSubscriptions(deps: SubscriptionServerDeps): Promise
     {
       isProd: true,
       async onConnect(ctx) {
-        const { socket } = ctx.extra;
+        const { socket, request } = ctx.extra;
         let caller;
         const authorization = authorizationOf(ctx.connectionParams);
         try {
@@ -166,6 +171,7 @@ export async function attachSubscriptions(deps: SubscriptionServerDeps): Promise
         }
         const session: Session = {
           socket,
+          connection: request.socket,
           userId: caller.userId,
           authorization: authorization ?? '',
           upstreams: new Map(),
@@ -206,6 +212,7 @@ export async function attachSubscriptions(deps: SubscriptionServerDeps): Promise
           maxQueued: limits.queueEvents,
           onSlowConsumer: () => slowConsumer(session, id),
           onQueued: (length: number) => {
+            turnWrites.hold(session.connection);
             if (length > counters.maxQueued) counters.maxQueued = length;
           },
           track: (feed: { close(): void }) => {
@@ -227,7 +234,7 @@ export async function attachSubscriptions(deps: SubscriptionServerDeps): Promise
           contextValue = target.context({ userId: session.userId, correlationId: session.correlationId, events });
         }
         opened(session, id);
-        if (!('url' in target) && target.sharedResults) sharing.set(contextValue as object, shareKey(payload.query, payload.operationName, payload.variables));
+        if (!('url' in target)) requests.set(contextValue as object, { query: payload.query, operationName: payload.operationName, variables: payload.variables, shared: target.sharedResults ?? false });
         return {
           schema: target.schema,
           document: routed.document,
@@ -240,8 +247,7 @@ export async function attachSubscriptions(deps: SubscriptionServerDeps): Promise
       // A relayed subscription is already running on its subgraph: its results pass through as they come.
       subscribe: (args) => {
         if (args.contextValue instanceof Relayed) return args.contextValue.results as AsyncIterable<ExecutionResult>;
-        const key = sharing.get(args.contextValue as object);
-        return key === undefined ? subscribe(args) : shared.subscribe(args, key);
+        return execution.subscribe(args, requests.get(args.contextValue as object)!);
       },
 
       onNext(_ctx, _id, _payload, _args, result) {
