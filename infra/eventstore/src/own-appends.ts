@@ -23,6 +23,13 @@ export function matchesFilter(event: RecordedEvent, filter: EventFilter | undefi
  */
 export class OwnAppends {
   private readonly batches = new Map<Position, { batch: AppendedBatch; bytes: number }>();
+  /**
+   * The keys in the order they were remembered, oldest at `oldest`. (Taking a Map's first entry is not
+   * enough: its deleted entries stay in front until the table is rebuilt, and each look at the first entry
+   * steps over all of them.)
+   */
+  private order: Position[] = [];
+  private oldest = 0;
   private bytes = 0;
 
   /** `capacity`: bytes of event payloads kept (the latest batch whatever its size): at least a whole group of appends (see `AppendGroups`), which all return at once, before subscribers take them. */
@@ -30,12 +37,20 @@ export class OwnAppends {
 
   /** `bytes`: the size of its events' data and metadata as stored. */
   remember(batch: AppendedBatch, bytes: number): void {
+    const earlier = this.batches.get(batch.after);
+    if (earlier) this.bytes -= earlier.bytes;
+    else this.order.push(batch.after);
     this.batches.set(batch.after, { batch, bytes });
     this.bytes += bytes;
     while (this.bytes > this.capacity && this.batches.size > 1) {
-      const [oldest, entry] = this.batches.entries().next().value!;
-      this.batches.delete(oldest);
+      const key = this.order[this.oldest++]!;
+      const entry = this.batches.get(key)!;
+      this.batches.delete(key);
       this.bytes -= entry.bytes;
+    }
+    if (this.oldest > 1024 && this.oldest * 2 > this.order.length) {
+      this.order = this.order.slice(this.oldest);
+      this.oldest = 0;
     }
   }
 
