@@ -41,7 +41,7 @@ import { machine, positiveInt, postgresUrl, repoRoot } from './config.js';
 import { EventHub } from '../subscriptions/hub.js';
 import { writeSection } from './report.js';
 import { stopChild } from './child.js';
-import { SERVER_NODE_FLAGS } from '../node-flags.js';
+import { SERVER_NODE_ENV, SERVER_NODE_FLAGS } from '../node-flags.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const ISSUER = 'canopy';
@@ -315,7 +315,7 @@ interface Child {
 
 function startChild(env: Record<string, string>): Promise<Child> {
   // With the Node flags `npm start` and the canopy command run the server with.
-  const child: ChildProcess = fork(SCRIPT, ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...SERVER_NODE_FLAGS] });
+  const child: ChildProcess = fork(SCRIPT, ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...SERVER_NODE_FLAGS], env: { ...process.env, NODE_ENV: process.env['NODE_ENV'] ?? SERVER_NODE_ENV } });
   const ask = <T>(message: ToChild, kind: string) =>
     new Promise<T>((resolve, reject) => {
       child.once('message', (answer: { kind: string; reason?: string }) => (answer.kind === kind ? resolve(answer as T) : reject(new Error(`the gateway process failed: ${answer.reason ?? answer.kind}`))));

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { SERVER_NODE_FLAGS } from '../src/node-flags.js';
+import { SERVER_NODE_ENV, SERVER_NODE_FLAGS } from '../src/node-flags.js';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin/canopy.js', import.meta.url));
@@ -17,6 +17,8 @@ describe("the server's Node flags", () => {
       expect(start).toContain(`node ${SERVER_NODE_FLAGS.join(' ')} services/gateway/dist/main.js`);
       expect(shebang).toContain(flag);
     }
+    expect(start).toContain(`NODE_ENV=\${NODE_ENV:-${SERVER_NODE_ENV}}`);
+    expect(await readFile(bin, 'utf8')).toContain(`process.env.NODE_ENV ??= '${SERVER_NODE_ENV}';`);
     // Run as the shell runs it (the #! line): node accepts the flags.
     const { stdout } = await run(bin, ['token', '--user', 'flag-check'], { env: { ...process.env, CANOPY_JWT_SECRET: 'a-secret-of-at-least-thirty-two-bytes!' } });
     expect(stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
