@@ -63,28 +63,33 @@ const events: Tick[] = [
   { n: 4, label: 'd' },
 ];
 
-const schema = new GraphQLSchema({
-  query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
-  subscription: new GraphQLObjectType({
-    name: 'Subscription',
-    fields: {
-      ticks: {
-        type: TickType,
-        args: { from: { type: GraphQLInt } },
-        subscribe: async function* (_root: unknown, args: { from?: number }) {
-          for (const tick of events) if (tick.n >= (args.from ?? 0)) yield tick;
+/** The ticks schema; `onResolve` is called each time an event is executed. */
+function tickSchema(onResolve: () => void = () => {}): GraphQLSchema {
+  return new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
+    subscription: new GraphQLObjectType({
+      name: 'Subscription',
+      fields: {
+        ticks: {
+          type: TickType,
+          args: { from: { type: GraphQLInt } },
+          subscribe: async function* (_root: unknown, args: { from?: number }) {
+            for (const tick of events) if (tick.n >= (args.from ?? 0)) yield tick;
+          },
+          resolve: (tick: unknown) => (onResolve(), tick),
         },
-        resolve: (tick: unknown) => tick,
-      },
-      refused: {
-        type: TickType,
-        subscribe: () => {
-          throw new GraphQLError('not for you', { extensions: { code: 'FORBIDDEN' } });
+        refused: {
+          type: TickType,
+          subscribe: () => {
+            throw new GraphQLError('not for you', { extensions: { code: 'FORBIDDEN' } });
+          },
         },
       },
-    },
-  }),
-});
+    }),
+  });
+}
+
+const schema = tickSchema();
 
 async function collect(outcome: AsyncIterableIterator<ExecutionResult> | ExecutionResult): Promise<unknown> {
   if (!(Symbol.asyncIterator in outcome)) return JSON.parse(JSON.stringify(outcome));
@@ -116,21 +121,7 @@ describe('compiled subscription execution', () => {
 
   it('executes an event once for the subscriptions that share its operation and variables', async () => {
     let resolved = 0;
-    const counting = new GraphQLSchema({
-      query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
-      subscription: new GraphQLObjectType({
-        name: 'Subscription',
-        fields: {
-          ticks: {
-            type: TickType,
-            subscribe: async function* () {
-              yield* events;
-            },
-            resolve: (tick: unknown) => ((resolved += 1), tick),
-          },
-        },
-      }),
-    });
+    const counting = tickSchema(() => (resolved += 1));
     const query = 'subscription { ticks { n } }';
     const execution = new SubscriptionExecution();
     const run = async (shared: boolean) => collect(await execution.subscribe({ schema: counting, document: parse(query), contextValue: {} }, { query, shared }));
