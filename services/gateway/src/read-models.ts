@@ -23,6 +23,8 @@ export interface ReadModels {
   readyFor(userId: string, readAfter?: bigint): () => Promise<boolean>;
   /** The read models' database as queries use it (statements counted). */
   db: ReadModelTx;
+  /** The same database for the server's own background reads (not counted as query statements). */
+  backgroundDb: ReadModelTx;
   consistency: ReadModelConsistency;
   /** Runs a query on the read models' database (readiness). */
   ping(): Promise<void>;
@@ -69,6 +71,7 @@ export async function startReadModels(config: Config, store: EventStore, registr
   return {
     runner,
     db: source.db,
+    backgroundDb: db,
     readyFor,
     readsFor: (userId, readAfter) => workspaceReads({ ...source, ready: readyFor(userId, readAfter) }, userId),
     consistency: {

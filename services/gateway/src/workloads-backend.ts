@@ -34,7 +34,7 @@ export async function openWorkloadsBackend(deps: { log: EventLog; store: EventSt
     logger: deps.logger.child({ component: 'workloads' }),
     known: async (workspaceId) => {
       if (head !== undefined) await readModels.runner.waitFor(['workloads'], head, KNOWN_STATE_WAIT_MS);
-      return knownWorkloads(readModels.db, schema(), workspaceId);
+      return knownWorkloads(readModels.backgroundDb, schema(), workspaceId);
     },
   });
   const reads = (roleIn: WorkspaceReads['roleIn']) => workloadReads({ db: readModels.db, schema, roleIn });
