@@ -64,6 +64,8 @@ const Environment = z.object({
     .pipe(z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a comma-separated list of cluster names (lower-case letters, digits and -)')).max(20)),
   CANOPY_BACKUP_TICK_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   CANOPY_RESYNC_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(180_000),
+  CANOPY_CLUSTER_WORK: z.enum(['elected', 'off']).default('elected'),
+  CANOPY_LEADERSHIP_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   CANOPY_USAGE_INTERVAL_MS: z.coerce
     .number()
     .int()
@@ -110,6 +112,20 @@ export interface Config {
   usageIntervalMs: number;
   /** How often the reconciler checks every cluster again to repair drift (CANOPY_RESYNC_INTERVAL_MS). */
   resyncIntervalMs: number;
+  clusterWork: ClusterWorkConfig;
+}
+
+/**
+ * Whether this process runs the cluster work (CANOPY_CLUSTER_WORK): `elected`,
+ * while it leads — through an advisory lock on the PostgreSQL server when
+ * CANOPY_POSTGRES_URL is set (processes sharing a schema elect one), always
+ * otherwise (the embedded databases are locked to one process) — or `off`.
+ */
+export interface ClusterWorkConfig {
+  mode: 'elected' | 'off';
+  leadership: { kind: 'postgres'; url: string; name: string } | { kind: 'sole' };
+  /** How often a standby tries to take over and the leader checks its hold (CANOPY_LEADERSHIP_INTERVAL_MS). */
+  intervalMs: number;
 }
 
 /** The subgraphs the gateway composes. */
@@ -186,6 +202,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     backupTickMs: e.CANOPY_BACKUP_TICK_MS,
     resyncIntervalMs: e.CANOPY_RESYNC_INTERVAL_MS,
     usageIntervalMs: e.CANOPY_USAGE_INTERVAL_MS,
+    clusterWork: {
+      mode: e.CANOPY_CLUSTER_WORK,
+      leadership: e.CANOPY_POSTGRES_URL ? { kind: 'postgres', url: e.CANOPY_POSTGRES_URL, name: e.CANOPY_POSTGRES_SCHEMA } : { kind: 'sole' },
+      intervalMs: e.CANOPY_LEADERSHIP_INTERVAL_MS,
+    },
   };
 }
 

@@ -4,29 +4,36 @@ import { CostCommands, costReads, type CostContext } from '@canopy/cost-api';
 import type { ClusterConnector } from '@canopy/kube';
 import { startUsageCollector, type UsageCollector } from '@canopy/usage';
 import type { Directory, WorkspaceReads } from '@canopy/workspaces';
+import type { ClusterWorkPart } from './cluster-work.js';
 import type { ReadModels } from './read-models.js';
 import type { CallerRequest } from './request-context.js';
 
-/** The usage collector of this process, and what the cost subgraph's resolvers get. */
+/** What the cost subgraph's resolvers get, and the usage collector (cluster work). */
 export interface CostBackend {
-  collector: UsageCollector;
+  /** Run by the process that leads: one collector per deployment, or usage would be counted twice. */
+  clusterWork: ClusterWorkPart;
   /** The context of one request; `roleIn` comes from the same request's workspace reads (same read-your-writes). */
   contextFor(request: CallerRequest, workspaceReads: WorkspaceReads): CostContext;
-  close(): Promise<void>;
 }
 
 /**
- * Starts sampling the usage of every workspace's clusters every
- * `usageIntervalMs` (one `UsageSampled` per cluster and interval; one
- * collector per deployment), and serves the cost commands and reads.
+ * Serves the cost commands and reads; its cluster work samples the usage of
+ * every workspace's clusters every `usageIntervalMs` (one `UsageSampled`
+ * per cluster and interval).
  */
 export function openCostBackend(deps: { log: EventLog; workspaces: Directory; connector: ClusterConnector; readModels: ReadModels; usageIntervalMs: number; logger: Logger }): CostBackend {
   const { log, workspaces, readModels } = deps;
   const logger = deps.logger.child({ component: 'usage' });
-  const collector = startUsageCollector({ log, directory: workspaces, connector: deps.connector, intervalMs: deps.usageIntervalMs, logger });
+  const collect: ClusterWorkPart = {
+    name: 'usage-collector',
+    start: async () => {
+      const collector: UsageCollector = startUsageCollector({ log, directory: workspaces, connector: deps.connector, intervalMs: deps.usageIntervalMs, logger });
+      return { stop: () => collector.close() };
+    },
+  };
   const commands = new CostCommands({ log, workspaces });
   return {
-    collector,
+    clusterWork: collect,
     contextFor: (request, workspaceReads) => ({
       caller: request.caller,
       correlationId: request.correlationId,
@@ -44,6 +51,5 @@ export function openCostBackend(deps: { log: EventLog; workspaces: Directory; co
         request.caller.userId,
       ),
     }),
-    close: () => collector.close(),
   };
 }

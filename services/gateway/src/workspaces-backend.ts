@@ -9,7 +9,9 @@ import type { BackupsContext } from '@canopy/backups';
 import { startWorkspacesService, type EventFeed, type WorkspacesContext } from '@canopy/workspaces';
 import { openBackupsBackend } from './backups-backend.js';
 import { openClusterAccess, type ClusterAccess } from './clusters.js';
-import { startReconciler, type Reconciler } from '@canopy/reconciler';
+import { startClusterWork, type ClusterWork } from './cluster-work.js';
+import { leadershipFor } from './leadership.js';
+import { startReconciler, startSyncView, type Reconciler } from '@canopy/reconciler';
 import type { WorkloadsContext } from '@canopy/workloads';
 import type { CostContext } from '@canopy/cost-api';
 import { openCostBackend } from './cost-backend.js';
@@ -36,8 +38,8 @@ export interface WorkspacesBackend {
   workloadsSubscriptionContext(request: CallerRequest, events: EventFeed): WorkloadsContext;
   /** The clusters this process reaches (and the simulated ones it runs). */
   clusters: ClusterAccess;
-  /** Applies every workspace's governance to its clusters (services/reconciler). */
-  reconciler: Reconciler;
+  /** The reconciler, the workload watcher, the backup schedules, the Velero driver and the usage collector: running while this process leads. */
+  clusterWork: ClusterWork;
   /** `/healthz`: the log answers, and how each projector is doing. */
   health(): Promise<HealthAnswer>;
   /** `/readyz`: the log and the read models' database answer, and the projectors are live. */
@@ -48,7 +50,12 @@ export interface WorkspacesBackend {
 /** A request's context: the workspaces subgraph's, with the backups, workloads and cost subgraphs' under `backups`, `workloads` and `cost`. */
 export type BackendContext = CallerRequest & WorkspacesContext & { backups: BackupsContext; workloads: WorkloadsContext; cost: CostContext };
 
-/** Opens the log and the key store, projects the read models, folds the workspaces, and starts the cluster access, the reconciler, the backups service, the workload watcher and the usage collector. */
+/**
+ * Opens the log and the key store, projects the read models, folds the
+ * workspaces, opens the cluster access and the backups service, and runs the
+ * cluster work (reconciler, workload watcher, backup schedules, Velero
+ * driver, usage collector) while this process leads.
+ */
 export async function openWorkspacesBackend(config: Config, logger: Logger): Promise<WorkspacesBackend> {
   const masterKey = await resolveMasterKey(config, logger);
   const log = await openEventStore(config.eventStore);
@@ -60,17 +67,28 @@ export async function openWorkspacesBackend(config: Config, logger: Logger): Pro
   const eventLog = new EventLog(log.store, canopyEventRegistry());
   const service = await startWorkspacesService({ log: eventLog, keys: keys.keys, onError: (error) => logger.error({ err: error }, 'the directory feed stopped') });
   const clusters = await openClusterAccess({ simulated: config.simulatedClusters, dataDir: config.dataDir, logger });
-  const reconciler = await startReconciler({ log: eventLog, keys: keys.keys, connector: clusters.connector, resyncIntervalMs: config.resyncIntervalMs, logger: logger.child({ component: 'reconciler' }) });
   const backups = await openBackupsBackend({ log: eventLog, workspaces: service.directory, connector: clusters.connector, readModels, tickMs: config.backupTickMs, logger });
-  const workloads = await openWorkloadsBackend({ log: eventLog, store: log.store, workspaces: service.directory, connector: clusters.connector, readModels, logger });
+  const workloads = openWorkloadsBackend({ log: eventLog, store: log.store, workspaces: service.directory, connector: clusters.connector, readModels, logger });
   const cost = openCostBackend({ log: eventLog, workspaces: service.directory, connector: clusters.connector, readModels, usageIntervalMs: config.usageIntervalMs, logger });
+  const reconcile = {
+    name: 'reconciler',
+    start: () => startReconciler({ log: eventLog, keys: keys.keys, connector: clusters.connector, resyncIntervalMs: config.resyncIntervalMs, logger: logger.child({ component: 'reconciler' }) }),
+  };
+  // What a standby shows of each cluster's sync: the outcomes the leader's reconciler recorded.
+  const syncView = await startSyncView(eventLog);
+  const clusterWork = await startClusterWork({
+    leadership: await leadershipFor(config.clusterWork, logger.child({ component: 'leadership' })),
+    parts: [reconcile, workloads.clusterWork, ...backups.clusterWork, cost.clusterWork],
+    registry: metrics,
+    logger: logger.child({ component: 'cluster-work' }),
+  });
   const workspaceReads = (request: CallerRequest) => readModels.readsFor(request.caller.userId, request.readAfter);
   return {
     store: log.store,
     projections: readModels.runner,
     metrics,
     clusters,
-    reconciler,
+    clusterWork,
     contextFor: (request) => {
       const reads = workspaceReads(request);
       return {
@@ -81,7 +99,7 @@ export async function openWorkspacesBackend(config: Config, logger: Logger): Pro
         commands: service.commands,
         reads,
         consistency: readModels.consistency,
-        clusterSync: (clusterId: string) => reconciler.clusterStatus(clusterId),
+        clusterSync: (clusterId: string) => (clusterWork.running<Reconciler>('reconciler') ?? syncView).clusterStatus(clusterId),
         backups: backups.contextFor(request, reads),
         workloads: workloads.contextFor(reads, request.caller.userId),
         cost: cost.contextFor(request, reads),
@@ -92,10 +110,9 @@ export async function openWorkspacesBackend(config: Config, logger: Logger): Pro
     health: () => logHealth({ store: log.store, projections: readModels.runner, logger, logDescription: log.description }),
     readiness: () => checkReadiness({ log: log.store, readStore: readModels, projections: readModels.runner, logger }),
     async close() {
-      await cost.close();
+      await clusterWork.stop();
+      await syncView.stop();
       await backups.close();
-      await workloads.close();
-      await reconciler.stop();
       await clusters.stop();
       await readModels.stop();
       await service.close();

@@ -24,6 +24,7 @@ describe('configuration from the environment', () => {
       subscriptions: { queueEvents: 1000, bufferBytes: 4 * 1024 * 1024, keepAliveMs: 12_000, perConnection: 100, maxMessageBytes: 1024 * 1024 },
       simulatedClusters: [],
       backupTickMs: 30_000,
+      clusterWork: { mode: 'elected', leadership: { kind: 'sole' }, intervalMs: 2000 },
       resyncIntervalMs: 180_000,
       usageIntervalMs: 60_000,
     });
@@ -103,10 +104,18 @@ describe('configuration from the environment', () => {
     });
   });
 
+  it('elects the process that runs the cluster work through the PostgreSQL server when there is one, per schema', () => {
+    const postgres = { CANOPY_EVENTSTORE: 'postgres', CANOPY_POSTGRES_URL: 'postgres://u@db/canopy', CANOPY_POSTGRES_SCHEMA: 'team_a', CANOPY_MASTER_KEY: 'k', CANOPY_JWT_SECRET: 's' };
+    expect(loadConfig(postgres).clusterWork).toEqual({ mode: 'elected', leadership: { kind: 'postgres', url: 'postgres://u@db/canopy', name: 'team_a' }, intervalMs: 2000 });
+    expect(loadConfig({ ...postgres, CANOPY_CLUSTER_WORK: 'off', CANOPY_LEADERSHIP_INTERVAL_MS: '500' }).clusterWork).toMatchObject({ mode: 'off', intervalMs: 500 });
+  });
+
   it.each([
     [{ PORT: 'eighty' }, /PORT/],
     [{ CANOPY_EVENTSTORE: 'mongodb' }, /CANOPY_EVENTSTORE/],
     [{ CANOPY_EVENTSTORE: 'postgres', CANOPY_MASTER_KEY: 'k', CANOPY_JWT_SECRET: 's' }, /CANOPY_POSTGRES_URL is required/],
+    [{ CANOPY_CLUSTER_WORK: 'sometimes' }, /CANOPY_CLUSTER_WORK/],
+    [{ CANOPY_LEADERSHIP_INTERVAL_MS: '10' }, /CANOPY_LEADERSHIP_INTERVAL_MS/],
     [{ CANOPY_EVENTSTORE: 'eventstoredb', CANOPY_MASTER_KEY: 'k', CANOPY_JWT_SECRET: 's' }, /CANOPY_EVENTSTORE_URL is required/],
     [{ CANOPY_EVENTSTORE_URL: 'http://esdb:2113' }, /CANOPY_EVENTSTORE_URL: must be an esdb:\/\/ connection string/],
     [{ CANOPY_READ_YOUR_WRITES_TIMEOUT_MS: '-1' }, /CANOPY_READ_YOUR_WRITES_TIMEOUT_MS/],

@@ -1,4 +1,5 @@
 export { startReconciler, type Reconciler, type ReconcilerLogger, type ReconcilerOptions } from './reconciler.js';
+export { startSyncView, type SyncView } from './sync-view.js';
 export type { ClusterSyncStatus } from './status.js';
 export { desiredObjects, type DesiredInput, type OpenedSecret } from './desired/objects.js';
 export { desiredHash } from './desired/hash.js';

@@ -1,7 +1,7 @@
 import type { EventLog, ReadDomainEvent } from '@canopy/eventstore';
 import { SecretCipher, type KeyStore } from '@canopy/keystore';
 import { systemClock, type Clock, type ClusterConnector, type TimerHandle } from '@canopy/kube';
-import { CLUSTER_STREAM_PREFIX, clusterStream, ErrorCode, isCanopyError, type ClusterSyncFailureReason } from '@canopy/schema';
+import { CLUSTER_STREAM_PREFIX, clusterStream, ErrorCode, isCanopyError } from '@canopy/schema';
 import { secretAad, type WorkspaceState } from '@canopy/workspaces';
 import { releaseCluster, syncChanges, syncCluster, type Applied, type CallOptions, type ReleaseReport, type SyncReport } from './apply/cluster-sync.js';
 import { classify, SyncError, type SyncFailure } from './apply/failure.js';
@@ -10,7 +10,7 @@ import { desiredHash } from './desired/hash.js';
 import { workspaceIdentity, type WorkspaceIdentity } from './desired/identity.js';
 import { desiredObjects, type OpenedSecret } from './desired/objects.js';
 import { ReconcilerFold, WORKSPACE_PREFIX, type Attachment, type RecordedOutcome } from './fold.js';
-import type { ClusterSyncStatus } from './status.js';
+import { stateOf, type ClusterSyncStatus } from './status.js';
 
 /** What the reconciler logs through (pino's signature); never given secret values. */
 export interface ReconcilerLogger {
@@ -382,8 +382,4 @@ class ReconcilerProcess implements Reconciler {
       }
     }
   }
-}
-
-function stateOf(reason: ClusterSyncFailureReason): ClusterSyncStatus['state'] {
-  return reason === 'unreachable' || reason === 'unauthorized' || reason === 'connection-invalid' ? 'unreachable' : 'out-of-sync';
 }

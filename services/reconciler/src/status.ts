@@ -22,3 +22,8 @@ export interface ClusterSyncStatus {
   lastAttemptAt: string | null;
   lastSyncedAt: string | null;
 }
+
+/** The state a failure leaves a cluster in: unreachable when Canopy could not talk to it, else out of sync. */
+export function stateOf(reason: ClusterSyncFailureReason): ClusterSyncStatus['state'] {
+  return reason === 'unreachable' || reason === 'unauthorized' || reason === 'connection-invalid' ? 'unreachable' : 'out-of-sync';
+}

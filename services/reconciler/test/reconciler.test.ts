@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SimulatedCluster } from '@canopy/kube';
-import { MANAGED_BY_LABEL, objectNames, WORKSPACE_LABEL, workspaceIdentity, type WorkspaceIdentity } from '../src/index.js';
+import { MANAGED_BY_LABEL, objectNames, startSyncView, WORKSPACE_LABEL, workspaceIdentity, type WorkspaceIdentity } from '../src/index.js';
 import { eventually, listOn, objectOn, startHarness, type Harness } from './harness.js';
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
@@ -147,9 +147,18 @@ describe('the reconciler against two simulated clusters', () => {
     const failures = (await h.clusterEvents(westId)).filter((e) => e.type === 'ClusterSyncFailed');
     expect(failures).toHaveLength(1);
     expect(failures[0]!.data).toMatchObject({ reason: 'unreachable', failedObjects: 0 });
+    // A process that runs no reconciler (a standby) shows the outcomes the log records.
+    const view = await startSyncView(h.log);
+    try {
+      expect(view.clusterStatus(westId)).toMatchObject({ name: 'west', workspaceId: ws, state: 'unreachable', reason: 'unreachable', message: expect.stringContaining('connection refused'), lastSyncedAt: null });
+      expect(view.clusterStatus(eastId)).toMatchObject({ name: 'east', state: 'in-sync', reason: null });
 
-    await west.setFault('healthy');
-    await allInSync(2);
+      await west.setFault('healthy');
+      await allInSync(2);
+      await eventually(() => expect(view.clusterStatus(westId)).toMatchObject({ state: 'in-sync', reason: null, message: null }));
+    } finally {
+      await view.stop();
+    }
     expect(quota(west, 'api')).toEqual({ 'requests.cpu': '500m', 'requests.memory': '512Mi' });
     expect(Buffer.from(objectOn(west, 'v1', 'Secret', 'api', 'db-credentials')!['data']['password'], 'base64').toString()).toBe('rotated');
     expect((await h.clusterEvents(westId)).at(-1)).toMatchObject({ type: 'ClusterRecovered', data: { after: 'unreachable' } });

@@ -8,6 +8,8 @@ export interface BackupsService {
   directory: BackupsDirectory;
   /** Records the backups schedules have due and expires the backups past their expiry, at `now`. */
   tick(now?: Date): Promise<void>;
+  /** Runs `tick` every `intervalMs`, one at a time, until the returned ticking is stopped (or the service closes). */
+  tickEvery(intervalMs: number): { stop(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -17,7 +19,7 @@ export interface BackupsServiceOptions {
   workspaces: WorkspaceLookup;
   health: ClusterHealthCheck;
   clock?: () => Date;
-  /** Runs `tick` this often (milliseconds); without it, nothing runs on its own. */
+  /** Runs `tick` this often (milliseconds) from the start; without it, nothing runs on its own until `tickEvery`. */
   tickIntervalMs?: number;
   onError?: (error: unknown) => void;
 }
@@ -33,29 +35,39 @@ export async function startBackupsService(options: BackupsServiceOptions): Promi
   const feed = feedBackupsDirectory(options.log, directory, onError);
   await feed.caughtUp;
   const commands = new BackupCommands({ log: options.log, directory, workspaces: options.workspaces, health: options.health, clock: options.clock });
-  let ticking: Promise<void> | undefined;
   const tick = async (now?: Date) => {
     const { failed } = await commands.runDueSchedules(now);
     for (const failure of failed) onError(failure.error);
     await commands.expireBackups(now);
   };
-  const timer =
-    options.tickIntervalMs === undefined
-      ? undefined
-      : setInterval(() => {
-          // One tick at a time: a slow one (many clusters' health) is not overlapped by the next.
-          ticking ??= tick()
-            .catch(onError)
-            .finally(() => (ticking = undefined));
-        }, options.tickIntervalMs);
-  timer?.unref();
+  const tickings = new Set<{ stop(): Promise<void> }>();
+  const tickEvery = (intervalMs: number) => {
+    let ticking: Promise<void> | undefined;
+    const timer = setInterval(() => {
+      // One tick at a time: a slow one (many clusters' health) is not overlapped by the next.
+      ticking ??= tick()
+        .catch(onError)
+        .finally(() => (ticking = undefined));
+    }, intervalMs);
+    timer.unref();
+    const handle = {
+      async stop() {
+        clearInterval(timer);
+        tickings.delete(handle);
+        await ticking;
+      },
+    };
+    tickings.add(handle);
+    return handle;
+  };
+  if (options.tickIntervalMs !== undefined) tickEvery(options.tickIntervalMs);
   return {
     commands,
     directory,
     tick,
+    tickEvery,
     async close() {
-      if (timer) clearInterval(timer);
-      await ticking;
+      for (const ticking of [...tickings]) await ticking.stop();
       await feed.close();
     },
   };
