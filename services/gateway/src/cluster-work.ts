@@ -13,6 +13,8 @@ export interface ClusterWork {
   readonly leading: boolean;
   /** The running piece of that name, if this process runs it now. */
   running<T>(name: string): T | undefined;
+  /** For `/healthz`: whether this process leads, through what, and the pieces running. */
+  describe(): { leading: boolean; leadership: string; running: string[] };
   /** Settles once the changes of leadership so far have been acted on (pieces started or stopped). */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -72,6 +74,7 @@ export async function startClusterWork(options: { leadership: Leadership; parts:
       return leadership.leading;
     },
     running: <T>(name: string) => running.get(name) as T | undefined,
+    describe: () => ({ leading: leadership.leading, leadership: leadership.description, running: [...running.keys()] }),
     settled: () => transitions,
     async stop() {
       stopped = true;

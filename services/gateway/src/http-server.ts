@@ -68,7 +68,14 @@ export interface HealthAnswer {
  * `ok`, or `degraded` (still 200: the other read models serve) when a
  * projector stopped on a poison event; 503 when the log does not answer.
  */
-export async function logHealth(deps: { store: EventStore; projections: { health(): Promise<ProjectionHealth[]> }; logger: Logger; logDescription: string }): Promise<HealthAnswer> {
+export async function logHealth(deps: {
+  store: EventStore;
+  projections: { health(): Promise<ProjectionHealth[]> };
+  logger: Logger;
+  logDescription: string;
+  /** Whether this process runs the cluster work, when it can. */
+  clusterWork?: () => unknown;
+}): Promise<HealthAnswer> {
   const projections = (await deps.projections.health()).map((p) => ({
     name: p.name,
     version: p.version,
@@ -78,12 +85,13 @@ export async function logHealth(deps: { store: EventStore; projections: { health
     lag: p.lag.toString(),
     ...(p.error ? { error: p.error } : {}),
   }));
+  const clusterWork = deps.clusterWork ? { clusterWork: deps.clusterWork() } : {};
   try {
     const head = await deps.store.headPosition();
     const status = projections.some((p) => p.status === 'failed') ? 'degraded' : 'ok';
-    return { status: 200, body: { status, log: { store: deps.logDescription, headPosition: (head ?? 0n).toString() }, projections } };
+    return { status: 200, body: { status, log: { store: deps.logDescription, headPosition: (head ?? 0n).toString() }, projections, ...clusterWork } };
   } catch (error) {
     deps.logger.warn({ err: error }, 'health check: the log does not answer');
-    return { status: 503, body: { status: 'unavailable', log: { store: deps.logDescription, error: 'the event log does not answer' }, projections } };
+    return { status: 503, body: { status: 'unavailable', log: { store: deps.logDescription, error: 'the event log does not answer' }, projections, ...clusterWork } };
   }
 }

@@ -38,10 +38,13 @@ export interface PostgresLeadershipOptions {
  * it at its next try. The session sets TCP keepalives, so that the server
  * also ends it within about 15 s when the leader's host vanishes without
  * closing the connection. The leader runs a query every interval, bounded
- * by the same interval: when one fails it counts itself a follower at once
+ * by `TIMEOUT_MS`: when one fails it counts itself a follower at once
  * (before the server could have released the lock to anyone else, short of
- * a network partition longer than the keepalive) and tries again later.
+ * a session the server ended unseen by the client) and tries again later.
  */
+/** Bound of a connection attempt and of each query: a busy server is not a lost one. */
+const TIMEOUT_MS = 5000;
+
 export async function postgresLeadership(options: PostgresLeadershipOptions): Promise<Leadership> {
   const leadership = new PostgresLeadership(options);
   await leadership.attempt();
@@ -78,14 +81,14 @@ class PostgresLeadership implements Leadership {
   async attempt(): Promise<void> {
     try {
       if (this.leading) {
-        await this.client!.query({ text: 'SELECT 1', query_timeout: this.options.intervalMs } as pg.QueryConfig);
+        await this.client!.query({ text: 'SELECT 1', query_timeout: TIMEOUT_MS } as pg.QueryConfig);
         return;
       }
       this.client ??= await this.connect();
       const { rows } = await this.client.query<{ taken: boolean }>({
         text: 'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS taken',
         values: [lockName(this.options.name)],
-        query_timeout: this.options.intervalMs,
+        query_timeout: TIMEOUT_MS,
       } as pg.QueryConfig);
       if (rows[0]?.taken && !this.stopped) this.change(true);
     } catch (error) {
@@ -94,7 +97,7 @@ class PostgresLeadership implements Leadership {
   }
 
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.options.url, keepAlive: true, application_name: 'canopy-leadership' });
+    const client = new pg.Client({ connectionString: this.options.url, keepAlive: true, application_name: 'canopy-leadership', connectionTimeoutMillis: TIMEOUT_MS });
     // A session that dies between queries: leadership goes with it at once.
     client.on('error', (error) => this.lost(error));
     client.on('end', () => {

@@ -107,7 +107,7 @@ export async function openWorkspacesBackend(config: Config, logger: Logger): Pro
     },
     backupsSubscriptionContext: (request, events) => backups.subscriptionContext(request, () => workspaceReads(request), events),
     workloadsSubscriptionContext: (request, events) => workloads.subscriptionContext(request.caller.userId, () => workspaceReads(request), events),
-    health: () => logHealth({ store: log.store, projections: readModels.runner, logger, logDescription: log.description }),
+    health: () => logHealth({ store: log.store, projections: readModels.runner, logger, logDescription: log.description, clusterWork: () => clusterWork.describe() }),
     readiness: () => checkReadiness({ log: log.store, readStore: readModels, projections: readModels.runner, logger }),
     async close() {
       await clusterWork.stop();

@@ -1,7 +1,7 @@
 /**
  * Leadership through a PostgreSQL advisory lock, on the real server: of the
- * processes sharing a name one leads; when it stops, or its session is
- * killed on the server, it knows at once and another takes over.
+ * processes sharing a name one leads; when it stops another takes over,
+ * and when the server kills its session it knows at once.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
@@ -46,36 +46,36 @@ describe('leadership through a PostgreSQL advisory lock', () => {
     expect([a.leading, b.leading]).toEqual([true, true]);
   });
 
-  it('knows at once that it lost leadership when the server ends its session, and the standby takes over', async () => {
+  it('knows at once that it lost leadership when the server ends its session, and one of the two leads again', async () => {
     const name = uniqueSchema('lead');
     const leaderChanges: boolean[] = [];
     const leader = await contender(name, leaderChanges);
-    const standbyChanges: boolean[] = [];
-    const standby = await contender(name, standbyChanges);
+    const standby = await contender(name);
     expect(leader.leading).toBe(true);
 
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {
       // The leader's session is the one holding the lock.
-      const { rows } = await admin.query<{ pid: number }>(`SELECT pid FROM pg_locks, hashtextextended($1, 0) AS k
-         WHERE locktype = 'advisory' AND granted AND classid = ((k >> 32) & 4294967295)::oid AND objid = (k & 4294967295)::oid AND objsubid = 1`, [
-        `canopy-cluster-work:${name}`,
-      ]);
+      const { rows } = await admin.query<{ pid: number }>(
+        `SELECT pid FROM pg_locks, hashtextextended($1, 0) AS k
+         WHERE locktype = 'advisory' AND granted AND classid = ((k >> 32) & 4294967295)::oid AND objid = (k & 4294967295)::oid AND objsubid = 1`,
+        [`canopy-cluster-work:${name}`],
+      );
       expect(rows).toHaveLength(1);
       await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
     } finally {
       await admin.end();
     }
 
-    await eventually(() => !leader.leading, 'the leader to notice');
-    await eventually(() => standby.leading, 'the standby to take over');
-    expect(leaderChanges[0]).toBe(false);
-    expect(standbyChanges).toEqual([true]);
-    // The old leader, now standing by, does not take the lock back while the new one holds it.
-    await new Promise((resolve) => setTimeout(resolve, 5 * INTERVAL_MS));
-    expect(leader.leading).toBe(false);
-    expect(standby.leading).toBe(true);
+    await eventually(() => leaderChanges[0] === false, 'the leader to notice');
+    // Either may take the lock next (the old leader tries again too); then exactly one leads, and stays so.
+    const leaders = () => [leader, standby].filter((l) => l.leading).length;
+    await eventually(() => leaders() === 1, 'one of them to lead');
+    for (let i = 0; i < 5; i++) {
+      await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS));
+      expect(leaders()).toBe(1);
+    }
   });
 
   it('stands by, without failing, while the server cannot be reached', async () => {

@@ -68,6 +68,9 @@ const namespaceExists = (name: string) => api().tryGet(api().resource('v1', 'Nam
 describe('the cluster work in a deployment of several processes', () => {
   it('runs in the one process that leads, and moves to the other when it stops', async () => {
     expect([await leads(a), await leads(b)]).toEqual([true, false]);
+    const health = async (gateway: TestGateway) => ((await (await fetch(`${gateway.url}/healthz`)).json()) as { clusterWork: unknown }).clusterWork;
+    expect(await health(a)).toEqual({ leading: true, leadership: `PostgreSQL advisory lock "canopy-cluster-work:${schema}"`, running: ['reconciler', 'workload-watcher', 'velero-driver', 'backup-schedules', 'usage-collector'] });
+    expect(await health(b)).toMatchObject({ leading: false, running: [] });
 
     const { workspaceId, version } = await createProject(b, team);
     let v = (await b.ok(team.owner, Q.attachCluster, { workspaceId, expectedVersion: version, name: 'shared', kubeconfig: { path: cluster.kubeconfigs['shared'], context: null }, simulator: null })).attachCluster
@@ -95,6 +98,7 @@ describe('the cluster work in a deployment of several processes', () => {
 
     await a.stop();
     await eventually(() => leads(b), 'the standby to take over');
+    expect(await health(b)).toMatchObject({ leading: true, running: ['reconciler', 'workload-watcher', 'velero-driver', 'backup-schedules', 'usage-collector'] });
     v = (await b.ok(team.owner, Q.addNamespace, { workspaceId, expectedVersion: v, namespace: 'checkout' })).addNamespace.version;
     await eventually(() => namespaceExists('checkout'), 'the new leader to apply the next change');
     await eventually(async () => (await b.ok(team.owner, SYNC, { w: workspaceId })).workspace.clusters[0]?.sync?.state === 'IN_SYNC', 'the new leader to report the cluster in sync');
