@@ -135,13 +135,16 @@ function advanceRun(
   return { requeueAfterMs: timing.progressIntervalMs };
 }
 
-/** BackupStorageLocations: `Available` once they name a provider and a bucket, `Unavailable` otherwise. */
-export class BackupStorageLocationController implements Controller {
-  readonly name = 'velero-bsl';
-  private readonly type: ResourceType;
+/** A controller of one Velero kind: its objects' keys, at start and as they change. */
+abstract class VeleroKindController implements Controller {
+  abstract readonly name: string;
+  protected readonly type: ResourceType;
 
-  constructor(private readonly api: ResourceApi) {
-    this.type = veleroType(api, 'BackupStorageLocation');
+  constructor(
+    protected readonly api: ResourceApi,
+    kind: string,
+  ) {
+    this.type = veleroType(api, kind);
   }
 
   initialKeys(): string[] {
@@ -150,6 +153,17 @@ export class BackupStorageLocationController implements Controller {
 
   keysFor(change: Change): string[] {
     return change.resource === this.type ? changeKeys(change, this.type.kind) : [];
+  }
+
+  abstract reconcile(key: string): ReconcileResult;
+}
+
+/** BackupStorageLocations: `Available` once they name a provider and a bucket, `Unavailable` otherwise. */
+export class BackupStorageLocationController extends VeleroKindController {
+  readonly name = 'velero-bsl';
+
+  constructor(api: ResourceApi) {
+    super(api, 'BackupStorageLocation');
   }
 
   reconcile(key: string): ReconcileResult {
@@ -168,6 +182,64 @@ export class BackupStorageLocationController implements Controller {
   }
 }
 
+/** Why a run cannot start: its `status.validationErrors`, and the message of the `FailedValidation` event. */
+type Invalid = { errors: string[]; event: string };
+
+/**
+ * A timed Velero run (a Backup or a Restore): validated once, at its first
+ * reconcile (`FailedValidation` with `validationErrors`, and a Warning
+ * event), else `New`; then `InProgress` → a finished phase, as
+ * `advance` says.
+ */
+abstract class VeleroRunController extends VeleroKindController {
+  constructor(
+    api: ResourceApi,
+    private readonly events: EventRecorder,
+    protected readonly timing: VeleroTiming,
+    kind: string,
+  ) {
+    super(api, kind);
+  }
+
+  /** Whether a run in this phase is done with (nothing more to do). */
+  protected settled(phase: string): boolean {
+    return FINISHED.has(phase);
+  }
+
+  /** Fields a new run's status starts with. */
+  protected initialStatus(_status: JsonObject): void {}
+
+  protected abstract validate(spec: JsonObject, namespace: string | undefined): Invalid | undefined;
+
+  /** One step of a started run. */
+  protected abstract advance(run: JsonObject, spec: JsonObject, status: JsonObject, namespace: string | undefined): ReconcileResult;
+
+  reconcile(key: string): ReconcileResult {
+    const { namespace, name } = splitKey(key);
+    const run = this.api.store.peek(this.type, namespace, name);
+    if (!run || isDeleting(run)) return;
+    const status = statusOf(run);
+    if (this.settled(String(status['phase']))) return;
+    const spec = isObject(run['spec']) ? run['spec'] : {};
+    let result: ReconcileResult = undefined;
+    if (!status['phase']) {
+      this.initialStatus(status);
+      const invalid = this.validate(spec, namespace);
+      if (invalid) {
+        Object.assign(status, { phase: 'FailedValidation', validationErrors: invalid.errors });
+        this.events.record(run, this.type, 'Warning', 'FailedValidation', invalid.event, COMPONENT);
+      } else {
+        status['phase'] = 'New';
+        result = { requeueAfterMs: this.timing.startMs };
+      }
+    } else {
+      result = this.advance(run, spec, status, namespace);
+    }
+    writeStatus(this.api, this.type, run, status, MANAGER);
+    return result;
+  }
+}
+
 /**
  * Backups: validated (`FailedValidation` with `validationErrors` when the
  * storage location does not exist), then `New` → `InProgress` with
@@ -175,63 +247,46 @@ export class BackupStorageLocationController implements Controller {
  * `PartiallyFailed` (errors, warnings) or `Failed` (failureReason), as asked
  * by the `sim.canopy.dev/velero-*` annotations. `expiration` is start + `ttl`.
  */
-export class BackupController implements Controller {
+export class BackupController extends VeleroRunController {
   readonly name = 'velero-backups';
-  private readonly type: ResourceType;
   private readonly bslType: ResourceType;
 
-  constructor(
-    private readonly api: ResourceApi,
-    private readonly events: EventRecorder,
-    private readonly timing: VeleroTiming,
-  ) {
-    this.type = veleroType(api, 'Backup');
+  constructor(api: ResourceApi, events: EventRecorder, timing: VeleroTiming) {
+    super(api, events, timing, 'Backup');
     this.bslType = veleroType(api, 'BackupStorageLocation');
   }
 
-  initialKeys(): string[] {
-    return allKeys(this.api, this.type);
+  protected override settled(phase: string): boolean {
+    return super.settled(phase) || phase === 'Deleting';
   }
 
-  keysFor(change: Change): string[] {
-    return change.resource === this.type ? changeKeys(change, this.type.kind) : [];
+  protected override initialStatus(status: JsonObject): void {
+    Object.assign(status, { version: 1, formatVersion: '1.1.0' });
   }
 
-  reconcile(key: string): ReconcileResult {
-    const { namespace, name } = splitKey(key);
-    const backup = this.api.store.peek(this.type, namespace, name);
-    if (!backup || isDeleting(backup)) return;
-    const status = statusOf(backup);
-    if (FINISHED.has(String(status['phase'])) || status['phase'] === 'Deleting') return;
-    const spec = isObject(backup['spec']) ? backup['spec'] : {};
-    let result: ReconcileResult = undefined;
-    if (!status['phase']) {
-      const location = String(spec['storageLocation'] ?? 'default');
-      const bsl = this.api.store.peek(this.bslType, namespace, location);
-      Object.assign(status, { version: 1, formatVersion: '1.1.0' });
-      if (!bsl) {
-        status['phase'] = 'FailedValidation';
-        status['validationErrors'] = [`an existing backup storage location wasn't specified at backup creation time and the server default '${location}' doesn't exist. Please address this issue (see \`velero backup-location -h\` for options) and create a new backup. Error: BackupStorageLocation.velero.io "${location}" not found`];
-        this.events.record(backup, this.type, 'Warning', 'FailedValidation', `backup storage location ${location} not found`, COMPONENT);
-      } else {
-        status['phase'] = 'New';
-        result = { requeueAfterMs: this.timing.startMs };
-      }
-    } else {
-      const nowMs = this.api.clock.now();
-      const namespaces = selectedNamespaces(this.api, spec);
-      result = advanceRun(
-        backup,
-        status,
-        this.timing,
-        nowMs,
-        'itemsBackedUp',
-        () => ({ total: itemsOf(this.api, spec, namespaces), extra: { expiration: timestamp(nowMs + ttlMs(spec['ttl'])) } }),
-        () => requestedOutcome([backup, ...namespaces]),
-      );
-    }
-    writeStatus(this.api, this.type, backup, status, MANAGER);
-    return result;
+  protected validate(spec: JsonObject, namespace: string | undefined): Invalid | undefined {
+    const location = String(spec['storageLocation'] ?? 'default');
+    if (this.api.store.peek(this.bslType, namespace, location)) return undefined;
+    return {
+      errors: [
+        `an existing backup storage location wasn't specified at backup creation time and the server default '${location}' doesn't exist. Please address this issue (see \`velero backup-location -h\` for options) and create a new backup. Error: BackupStorageLocation.velero.io "${location}" not found`,
+      ],
+      event: `backup storage location ${location} not found`,
+    };
+  }
+
+  protected advance(backup: JsonObject, spec: JsonObject, status: JsonObject): ReconcileResult {
+    const nowMs = this.api.clock.now();
+    const namespaces = selectedNamespaces(this.api, spec);
+    return advanceRun(
+      backup,
+      status,
+      this.timing,
+      nowMs,
+      'itemsBackedUp',
+      () => ({ total: itemsOf(this.api, spec, namespaces), extra: { expiration: timestamp(nowMs + ttlMs(spec['ttl'])) } }),
+      () => requestedOutcome([backup, ...namespaces]),
+    );
   }
 }
 
@@ -241,69 +296,41 @@ export class BackupController implements Controller {
  * (`status.progress {totalItems, itemsRestored}`). Nothing is recreated: the
  * objects a Backup covered are counted, not kept.
  */
-export class RestoreController implements Controller {
+export class RestoreController extends VeleroRunController {
   readonly name = 'velero-restores';
-  private readonly type: ResourceType;
   private readonly backupType: ResourceType;
 
-  constructor(
-    private readonly api: ResourceApi,
-    private readonly events: EventRecorder,
-    private readonly timing: VeleroTiming,
-  ) {
-    this.type = veleroType(api, 'Restore');
+  constructor(api: ResourceApi, events: EventRecorder, timing: VeleroTiming) {
+    super(api, events, timing, 'Restore');
     this.backupType = veleroType(api, 'Backup');
   }
 
-  initialKeys(): string[] {
-    return allKeys(this.api, this.type);
-  }
-
-  keysFor(change: Change): string[] {
-    return change.resource === this.type ? changeKeys(change, this.type.kind) : [];
-  }
-
-  reconcile(key: string): ReconcileResult {
-    const { namespace, name } = splitKey(key);
-    const restore = this.api.store.peek(this.type, namespace, name);
-    if (!restore || isDeleting(restore)) return;
-    const status = statusOf(restore);
-    if (FINISHED.has(String(status['phase']))) return;
-    const spec = isObject(restore['spec']) ? restore['spec'] : {};
+  protected validate(spec: JsonObject, namespace: string | undefined): Invalid | undefined {
     const backupName = String(spec['backupName'] ?? '');
-    let result: ReconcileResult = undefined;
-    if (!status['phase']) {
-      const backup = backupName ? this.api.store.peek(this.backupType, namespace, backupName) : undefined;
-      const phase = backup ? getPath(backup, 'status.phase') : undefined;
-      const errors = !backupName
-        ? ['Either a backup or schedule must be specified as a source for the restore, but not both']
-        : !backup
-          ? [`Error retrieving backup: backups.velero.io "${backupName}" not found`]
-          : phase !== 'Completed' && phase !== 'PartiallyFailed'
-            ? [`backup "${backupName}" is in phase ${String(phase ?? 'New')}: only Completed and PartiallyFailed backups can be restored`]
-            : [];
-      if (errors.length > 0) {
-        Object.assign(status, { phase: 'FailedValidation', validationErrors: errors });
-        this.events.record(restore, this.type, 'Warning', 'FailedValidation', errors[0]!, COMPONENT);
-      } else {
-        status['phase'] = 'New';
-        result = { requeueAfterMs: this.timing.startMs };
-      }
-    } else {
-      const backup = this.api.store.peek(this.backupType, namespace, backupName);
-      const namespaces = isObject(restore['spec']) ? selectedNamespaces(this.api, spec) : [];
-      result = advanceRun(
-        restore,
-        status,
-        this.timing,
-        this.api.clock.now(),
-        'itemsRestored',
-        () => ({ total: Number(getPath(backup, 'status.progress.itemsBackedUp') ?? getPath(backup, 'status.progress.totalItems') ?? 0) }),
-        () => requestedOutcome([restore, ...namespaces]),
-      );
-    }
-    writeStatus(this.api, this.type, restore, status, MANAGER);
-    return result;
+    const backup = backupName ? this.api.store.peek(this.backupType, namespace, backupName) : undefined;
+    const phase = backup ? getPath(backup, 'status.phase') : undefined;
+    const error = !backupName
+      ? 'Either a backup or schedule must be specified as a source for the restore, but not both'
+      : !backup
+        ? `Error retrieving backup: backups.velero.io "${backupName}" not found`
+        : phase !== 'Completed' && phase !== 'PartiallyFailed'
+          ? `backup "${backupName}" is in phase ${String(phase ?? 'New')}: only Completed and PartiallyFailed backups can be restored`
+          : undefined;
+    return error === undefined ? undefined : { errors: [error], event: error };
+  }
+
+  protected advance(restore: JsonObject, spec: JsonObject, status: JsonObject, namespace: string | undefined): ReconcileResult {
+    const backup = this.api.store.peek(this.backupType, namespace, String(spec['backupName'] ?? ''));
+    const namespaces = isObject(restore['spec']) ? selectedNamespaces(this.api, spec) : [];
+    return advanceRun(
+      restore,
+      status,
+      this.timing,
+      this.api.clock.now(),
+      'itemsRestored',
+      () => ({ total: Number(getPath(backup, 'status.progress.itemsBackedUp') ?? getPath(backup, 'status.progress.totalItems') ?? 0) }),
+      () => requestedOutcome([restore, ...namespaces]),
+    );
   }
 }
 
@@ -312,27 +339,18 @@ export class RestoreController implements Controller {
  * Restores made from it are deleted (its files with it); the request ends
  * `Processed` (with `errors` when there was no such backup).
  */
-export class DeleteBackupRequestController implements Controller {
+export class DeleteBackupRequestController extends VeleroKindController {
   readonly name = 'velero-deletions';
-  private readonly type: ResourceType;
   private readonly backupType: ResourceType;
   private readonly restoreType: ResourceType;
 
   constructor(
-    private readonly api: ResourceApi,
+    api: ResourceApi,
     private readonly events: EventRecorder,
   ) {
-    this.type = veleroType(api, 'DeleteBackupRequest');
+    super(api, 'DeleteBackupRequest');
     this.backupType = veleroType(api, 'Backup');
     this.restoreType = veleroType(api, 'Restore');
-  }
-
-  initialKeys(): string[] {
-    return allKeys(this.api, this.type);
-  }
-
-  keysFor(change: Change): string[] {
-    return change.resource === this.type ? changeKeys(change, this.type.kind) : [];
   }
 
   reconcile(key: string): ReconcileResult {
@@ -366,25 +384,16 @@ export class DeleteBackupRequestController implements Controller {
  * missed), named `<schedule>-<yyyymmddhhmmss>` with the label
  * `velero.io/schedule-name`; `paused` stops them.
  */
-export class ScheduleController implements Controller {
+export class ScheduleController extends VeleroKindController {
   readonly name = 'velero-schedules';
-  private readonly type: ResourceType;
   private readonly backupType: ResourceType;
 
   constructor(
-    private readonly api: ResourceApi,
+    api: ResourceApi,
     private readonly events: EventRecorder,
   ) {
-    this.type = veleroType(api, 'Schedule');
+    super(api, 'Schedule');
     this.backupType = veleroType(api, 'Backup');
-  }
-
-  initialKeys(): string[] {
-    return allKeys(this.api, this.type);
-  }
-
-  keysFor(change: Change): string[] {
-    return change.resource === this.type ? changeKeys(change, this.type.kind) : [];
   }
 
   reconcile(key: string): ReconcileResult {

@@ -12,10 +12,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
 import { requirePostgresUrl, uniqueSchema } from '@canopy/eventstore/testing';
 import { startDemoClusters, type DemoClusters } from '@canopy/kube';
 import { createProject, createTeam, Q, TestGateway, type TeamSetup } from './client.js';
+import { dropGatewaySchemas } from './postgres-schemas.js';
 import { eventually } from './ws-client.js';
 
 const url = requirePostgresUrl();
@@ -48,11 +48,7 @@ afterAll(async () => {
   await b?.stop();
   await cluster?.stop();
   if (clusterDir) await rm(clusterDir, { recursive: true, force: true });
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const { rows } = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2`, [schema, `${schema}\\_%`]);
-  for (const { nspname } of rows) await client.query(`DROP SCHEMA "${nspname}" CASCADE`);
-  await client.end();
+  await dropGatewaySchemas(url, schema);
 });
 
 async function leads(gateway: TestGateway): Promise<boolean> {

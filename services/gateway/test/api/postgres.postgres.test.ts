@@ -4,6 +4,7 @@ import pg from 'pg';
 import { requirePostgresUrl, uniqueSchema } from '@canopy/eventstore/testing';
 import { createProject, createTeam, Q, TestGateway, type TeamSetup } from './client.js';
 import { PROJECTORS } from '../../src/read-models.js';
+import { dropGatewaySchemas } from './postgres-schemas.js';
 
 /**
  * The gateway on PostgreSQL: log, keys and read models on the server, two
@@ -39,11 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await a?.stop();
   await b?.stop();
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const { rows } = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2`, [schema, `${schema}\\_%`]);
-  for (const { nspname } of rows) await client.query(`DROP SCHEMA "${nspname}" CASCADE`);
-  await client.end();
+  await dropGatewaySchemas(url, schema);
 });
 
 describe('the gateway on PostgreSQL (log, keys and read models on the server)', () => {
