@@ -52,15 +52,18 @@ export function pollingSubscription(log: PolledLog, options: SubscribeOptions, p
       // (A page asked for ahead is read first: own appends after `after` are in it.)
       if (caughtUp && !mustRead && !next) {
         let batch: AppendedBatch | undefined;
+        // Whether the filter skipped events after the last one yielded: one checkpoint covers them all.
+        let skipped = false;
         while (!closed && (batch = log.ownAppendAfter?.(after ?? 0n))) {
           for (const event of batch.events) {
             if (closed) return;
-            if (matchesFilter(event, options.filter)) yield { kind: 'event', event };
+            skipped = !matchesFilter(event, options.filter);
+            if (!skipped) yield { kind: 'event', event };
             after = event.position;
           }
-          // As a read would: a checkpoint when the filter skipped the batch's last events.
-          if (!matchesFilter(batch.events[batch.events.length - 1]!, options.filter)) yield { kind: 'checkpoint', position: after! };
         }
+        // As a read would: a checkpoint when the filter skipped the last events taken.
+        if (skipped && !closed) yield { kind: 'checkpoint', position: after! };
         if (log.announcedHead !== undefined && after !== undefined && after >= log.announcedHead) {
           await log.appended.wait(seen, polling.idleMs);
           // Woken by nothing: a notification may have been lost, so read.
