@@ -7,30 +7,23 @@
  * the leader stops, the other takes over: it applies what changed since and
  * reports the cluster in sync.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { requirePostgresUrl, uniqueSchema } from '@canopy/eventstore/testing';
+import { requirePostgresUrl } from '@canopy/eventstore/testing';
 import { startDemoClusters, type DemoClusters } from '@canopy/kube';
 import { createProject, createTeam, Q, TestGateway, type TeamSetup } from './client.js';
-import { dropGatewaySchemas } from './postgres-schemas.js';
+import { GatewayPair } from './gateway-pair.js';
 import { eventually } from './ws-client.js';
 
 const url = requirePostgresUrl();
-const schema = uniqueSchema('canopy_lead');
-const env = {
-  CANOPY_EVENTSTORE: 'postgres',
-  CANOPY_POSTGRES_URL: url,
-  CANOPY_POSTGRES_SCHEMA: schema,
-  CANOPY_MASTER_KEY: randomBytes(32).toString('base64'),
-  CANOPY_LEADERSHIP_INTERVAL_MS: '200',
-};
 const SYNC = `query ($w: ID!) { workspace(id: $w) { clusters { nodes { name sync { state } } } } }`;
 
+let pair: GatewayPair;
 let a: TestGateway;
 let b: TestGateway;
+let schema: string;
 let team: TeamSetup;
 let clusterDir: string;
 let cluster: DemoClusters;
@@ -38,17 +31,15 @@ let cluster: DemoClusters;
 beforeAll(async () => {
   clusterDir = await mkdtemp(join(tmpdir(), 'canopy-lead-'));
   cluster = await startDemoClusters({ directory: clusterDir, names: ['shared'] });
-  a = await TestGateway.start({ env });
-  b = await TestGateway.start({ env });
+  pair = await GatewayPair.start(url, 'canopy_lead', { CANOPY_LEADERSHIP_INTERVAL_MS: '200' });
+  ({ a, b, schema } = pair);
   team = await createTeam(a);
 }, 120_000);
 
 afterAll(async () => {
-  await a?.stop();
-  await b?.stop();
+  await pair?.stop();
   await cluster?.stop();
   if (clusterDir) await rm(clusterDir, { recursive: true, force: true });
-  await dropGatewaySchemas(url, schema);
 });
 
 async function leads(gateway: TestGateway): Promise<boolean> {

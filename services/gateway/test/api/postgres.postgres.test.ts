@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { requirePostgresUrl, uniqueSchema } from '@canopy/eventstore/testing';
+import { requirePostgresUrl } from '@canopy/eventstore/testing';
 import { createProject, createTeam, Q, TestGateway, type TeamSetup } from './client.js';
 import { PROJECTORS } from '../../src/read-models.js';
-import { dropGatewaySchemas } from './postgres-schemas.js';
+import { GatewayPair } from './gateway-pair.js';
 
 /**
  * The gateway on PostgreSQL: log, keys and read models on the server, two
@@ -13,13 +12,6 @@ import { dropGatewaySchemas } from './postgres-schemas.js';
  * the other serves it too; a restart resumes the projections where they were.
  */
 const url = requirePostgresUrl();
-const schema = uniqueSchema('canopy_api');
-const env = {
-  CANOPY_EVENTSTORE: 'postgres',
-  CANOPY_POSTGRES_URL: url,
-  CANOPY_POSTGRES_SCHEMA: schema,
-  CANOPY_MASTER_KEY: randomBytes(32).toString('base64'),
-};
 
 const DESCRIBE = `mutation ($workspaceId: ID!, $expectedVersion: Int!, $description: String!) {
   describeWorkspace(workspaceId: $workspaceId, expectedVersion: $expectedVersion, description: $description) { version position }
@@ -27,20 +19,20 @@ const DESCRIBE = `mutation ($workspaceId: ID!, $expectedVersion: Int!, $descript
 /** How long the read models are held; well under the wait bound (5 s by default). */
 const HOLD_MS = 400;
 
+let pair: GatewayPair;
 let a: TestGateway;
 let b: TestGateway;
+let schema: string;
 let team: TeamSetup;
 
 beforeAll(async () => {
-  a = await TestGateway.start({ env });
-  b = await TestGateway.start({ env });
+  pair = await GatewayPair.start(url, 'canopy_api');
+  ({ a, b, schema } = pair);
   team = await createTeam(a);
 }, 120_000);
 
 afterAll(async () => {
-  await a?.stop();
-  await b?.stop();
-  await dropGatewaySchemas(url, schema);
+  await pair?.stop();
 });
 
 describe('the gateway on PostgreSQL (log, keys and read models on the server)', () => {
@@ -95,7 +87,7 @@ describe('the gateway on PostgreSQL (log, keys and read models on the server)', 
     const created = () => a.logLines.filter((line) => line.includes('"msg":"new projector"')).length;
     // The first gateway created every read model; the restarted one finds them and resumes from their checkpoints.
     expect(created()).toBe(PROJECTORS.length);
-    await a.restart(env);
+    await a.restart(pair.env);
     expect(created()).toBe(PROJECTORS.length);
     const health = (await (await fetch(`${a.url}/healthz`)).json()) as { projections: { name: string; position: string }[] };
     for (const projector of health.projections) expect(BigInt(projector.position)).toBeGreaterThan(0n);
