@@ -28,26 +28,44 @@ export interface ClusterWork {
  * and stops when it loses it; the API (queries, mutations, subscriptions)
  * is served by every process all along.
  */
-export async function startClusterWork(options: { leadership: Leadership; parts: readonly ClusterWorkPart[]; registry: Registry; logger: Logger }): Promise<ClusterWork> {
+export async function startClusterWork(options: {
+  leadership: Leadership;
+  parts: readonly ClusterWorkPart[];
+  registry: Registry;
+  logger: Logger;
+  /** Wait before starting again a part that failed to start, while leading; default 5 s. */
+  retryMs?: number;
+}): Promise<ClusterWork> {
   const { leadership, parts, logger } = options;
   const running = new Map<string, { stop(): Promise<void> }>();
   const gauge = new Gauge({ name: 'canopy_cluster_work_leader', help: 'Whether this process leads and runs the cluster work (1) or stands by (0).', registers: [options.registry] });
   let transitions: Promise<void> = Promise.resolve();
   let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
 
   const start = async () => {
+    const started: string[] = [];
+    const failed: string[] = [];
     for (const part of parts) {
       if (running.has(part.name)) continue;
       try {
         running.set(part.name, await part.start());
+        started.push(part.name);
       } catch (error) {
-        logger.error({ err: error, part: part.name }, 'a part of the cluster work failed to start');
+        failed.push(part.name);
+        logger.error({ err: error, part: part.name }, 'a part of the cluster work failed to start: trying again');
       }
     }
     gauge.set(1);
-    logger.info({ leadership: leadership.description, parts: [...running.keys()] }, 'this process leads: the cluster work runs here');
+    if (started.length > 0) logger.info({ leadership: leadership.description, started, parts: [...running.keys()] }, 'this process leads: the cluster work runs here');
+    // A part that could not start (the log or a database did not answer) is tried again while this process leads.
+    if (failed.length > 0) {
+      retry = setTimeout(() => follow(true), options.retryMs ?? 5000);
+      retry.unref();
+    }
   };
   const halt = async () => {
+    clearTimeout(retry);
     for (const part of [...parts].reverse()) {
       const piece = running.get(part.name);
       if (!piece) continue;
