@@ -61,6 +61,9 @@ interface EventRow {
   created_at: Date;
 }
 
+/** Pages of another process's appends read at most per notification for all subscriptions (see `takeTail`). */
+const TAIL_PAGES = 4;
+
 /** SQLSTATE the append function raises when an event id is already in the log. */
 const ID_ALREADY_IN_LOG = 'CN001';
 /** SQLSTATE of a unique violation: in a group, an id the group's own check missed (it never should; the group is then retried append by append). */
@@ -144,6 +147,9 @@ export class SqlEventStore implements EventStore, PolledLog {
   private readonly groups: AppendGroups;
   private appendsInFlight = 0;
   private heldNotice: Position | undefined;
+  /** The read of another process's appends in flight (one at a time), and the highest head noticed meanwhile. */
+  private tailReading = false;
+  private tailWanted: Position | undefined;
   /** Appends returned since the last announce: the highest position they reached, and how many they are. */
   private returned: { head: Position; appends: number } | undefined;
   private readonly autoAnalyze: boolean;
@@ -166,6 +172,8 @@ export class SqlEventStore implements EventStore, PolledLog {
     await sql.exec(logMigration(store.tables));
     // The payload is the head the append left (whichever process made it).
     store.unlisten = await sql.listen(store.tables.channel, (payload) => (payload !== undefined && /^\d+$/.test(payload) ? store.noticed(BigInt(payload)) : store.appended.fire()));
+    // From here on, what another process appends past the head is read once for all subscriptions (`takeTail`).
+    store.announced = (await store.headPosition()) ?? 0n;
     if (store.autoAnalyze) {
       store.analyze();
       await store.analyzing;
@@ -390,8 +398,56 @@ export class SqlEventStore implements EventStore, PolledLog {
    * reading it back. Another process's notification waits at most one append.
    */
   private noticed(head: Position): void {
-    if (this.appendsInFlight === 0) this.announce(head);
+    if (this.appendsInFlight === 0) this.takeTail(head);
     else if (this.heldNotice === undefined || head > this.heldNotice) this.heldNotice = head;
+  }
+
+  /**
+   * Another process appended up to `head`: its events are read once, from the
+   * head announced so far, and remembered as this process's own appends are,
+   * before the subscriptions are woken: a live subscription there takes them
+   * without a query of its own, so N subscriptions cost one read per
+   * notification, not N. (The log commits in position order, so a page read
+   * after the announced head is exactly what follows it.) At most
+   * `TAIL_PAGES` pages; a subscription still behind after them, or when the
+   * read fails, reads for itself.
+   */
+  private takeTail(head: Position): void {
+    if (head <= this.announced) return;
+    if (this.tailWanted === undefined || head > this.tailWanted) this.tailWanted = head;
+    if (this.tailReading) return;
+    this.tailReading = true;
+    void this.followTail();
+  }
+
+  private async followTail(): Promise<void> {
+    try {
+      while (this.tailWanted !== undefined && this.tailWanted > this.announced) {
+        const target = this.tailWanted;
+        try {
+          await this.readTail(this.announced, target);
+        } catch {
+          // The subscriptions read for themselves.
+        }
+        this.announce(target);
+      }
+    } finally {
+      this.tailWanted = undefined;
+      this.tailReading = false;
+    }
+  }
+
+  private async readTail(from: Position, to: Position): Promise<void> {
+    let after = from;
+    for (let pages = 0; after < to && pages < TAIL_PAGES; pages++) {
+      const { events } = await this.readPage(after, undefined, this.pageSize);
+      if (events.length === 0) return;
+      let bytes = 0;
+      for (const event of events) bytes += JSON.stringify(event.data).length + JSON.stringify(event.metadata).length;
+      this.ownAppends.remember({ after, events }, bytes);
+      after = events[events.length - 1]!.position;
+      if (events.length < this.pageSize) return;
+    }
   }
 
   /**
@@ -420,7 +476,7 @@ export class SqlEventStore implements EventStore, PolledLog {
     if (this.appendsInFlight > 0 || this.heldNotice === undefined) return;
     const head = this.heldNotice;
     this.heldNotice = undefined;
-    this.announce(head);
+    this.takeTail(head);
   }
 
   /**

@@ -68,7 +68,61 @@ export function describeSharedLog(name: string, open: () => Promise<TwoWriters>)
         await Promise.all(subscriptions.map((s) => s.close()));
       }
     });
+
+    it("reads the other writer's appends once for all of its live subscriptions, not once each", async () => {
+      const [a, b] = writers.stores;
+      const prefix = uniqueStream('tail');
+      const total = 40;
+      // Unfiltered, this test's streams, its odd ones, and none of them; twice each.
+      const kinds = [
+        { filter: undefined, count: total },
+        { filter: { streamPrefixes: [prefix] }, count: total },
+        { filter: { streamPrefixes: [`${prefix}-odd`] }, count: total / 2 },
+        { filter: { streamPrefixes: ['elsewhere-'] }, count: 0 },
+      ];
+      const subscriptions = [...kinds, ...kinds].map(({ filter }) => b.subscribeToAll({ after: 'end', ...(filter ? { filter } : {}) }));
+      const reads = countPageReads(b);
+      try {
+        for (const subscription of subscriptions) {
+          const iterator = subscription[Symbol.asyncIterator]();
+          while ((await iterator.next()).value?.kind !== 'caught-up');
+        }
+        // Every subscription follows live while the other writer appends (the last kind until it is closed).
+        const following = subscriptions.map((subscription, i) => eventsFrom(subscription, kinds[i % kinds.length]!.count || Number.MAX_SAFE_INTEGER, 60_000));
+        following.forEach((f) => f.catch(() => {}));
+        reads.count = 0;
+        // One at a time: each append is one notification to the other writer.
+        for (let n = 0; n < total; n++) await a.append(`${prefix}-${n % 2 === 1 ? 'odd' : 'even'}`, [oneEvent(n)]);
+        const all = (await collectAll(a, prefix)).map(summary);
+        const expected = [all, all, all.filter((e) => e.stream === `${prefix}-odd`)];
+        for (const [i, received] of following.entries()) {
+          if (i % kinds.length < expected.length) expect((await received).map(summary)).toEqual(expected[i % kinds.length]);
+        }
+        // Eight subscriptions each reading for itself take about 8 reads per append.
+        expect(reads.count).toBeLessThan(2 * total);
+      } finally {
+        reads.restore();
+        await Promise.all(subscriptions.map((s) => s.close()));
+      }
+    });
   });
+}
+
+/** Counts a SQL store's page reads (its subscriptions' queries of the log). */
+function countPageReads(store: EventStore): { count: number; restore(): void } {
+  const polled = store as unknown as { readPage: (...args: unknown[]) => Promise<unknown> };
+  const original = polled.readPage;
+  const counter = {
+    count: 0,
+    restore: () => {
+      polled.readPage = original;
+    },
+  };
+  polled.readPage = (...args: unknown[]) => {
+    counter.count += 1;
+    return original.apply(store, args);
+  };
+  return counter;
 }
 
 async function collectAll(store: EventStore, prefix: string): Promise<RecordedEvent[]> {
