@@ -17,7 +17,9 @@
  * Environment: CANOPY_BENCH_STORE (pglite, or postgres: on CANOPY_BENCH_POSTGRES_URL),
  * CANOPY_BENCH_DURATION_S (10), CANOPY_BENCH_RATE (10000), CANOPY_BENCH_SCENARIOS
  * (names, comma-separated; default all), CANOPY_BENCH_CPU_PROF (a directory: the
- * gateway's CPU profile of each timed window). `--no-write` leaves BENCHMARKS.md alone.
+ * gateway's CPU profile of each timed window), CANOPY_BENCH_WATCHER (`process`: the
+ * watcher's stand-in in a process of its own, whose CPU the figures leave out).
+ * `--no-write` leaves BENCHMARKS.md alone.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -31,7 +33,7 @@ import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import { pino } from 'pino';
 import WebSocket from 'ws';
-import { EventLog, SqlEventStore, type DomainEvent, type RecordedEvent } from '@canopy/eventstore';
+import { EventLog, openEventStore, SqlEventStore, type DomainEvent, type EventStore, type RecordedEvent } from '@canopy/eventstore';
 import { canopyEventRegistry } from '@canopy/schema';
 import { statusOf, WATCHER_ACTOR, WORKLOADS_PREFIX, WorkloadChanges, workloadsStream, type KubeObject } from '@canopy/workloads';
 import { mintToken } from '../auth/index.js';
@@ -132,7 +134,54 @@ function pod(name: string, restarts: number): KubeObject {
  * appended per workspace per tick as `startWorkloadWatcher` does.
  */
 async function offer(gateway: RunningGateway, message: Extract<ToChild, { kind: 'offer' }>): Promise<Offered> {
-  const store = gateway.store!;
+  if (process.env['CANOPY_BENCH_WATCHER'] === 'process') return offerFromWatcherProcess(gateway, message);
+  return { ...(await offerOn(gateway.store!, message)), stats: gateway.subscriptions.stats() };
+}
+
+/**
+ * CANOPY_BENCH_WATCHER=process: the watcher's stand-in in a process of its
+ * own, on its own connection to the log, as the process that leads the
+ * cluster work would be; the gateway takes its events from the log after
+ * each notification. The log's figures are the gateway's.
+ */
+async function offerFromWatcherProcess(gateway: RunningGateway, message: Extract<ToChild, { kind: 'offer' }>): Promise<Offered> {
+  const watcher = fork(SCRIPT, ['--watch'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...SERVER_NODE_FLAGS] });
+  logReads.reset();
+  const answer = await new Promise<Offered | { kind: 'failed'; reason: string }>((resolve) => {
+    watcher.once('message', (reply: Offered | { kind: 'failed'; reason: string }) => resolve(reply));
+    watcher.send({ ...message, profile: undefined, env: startEnv });
+  });
+  await stopChild(watcher, { kind: 'stop' } satisfies ToChild, 30_000);
+  if (answer.kind === 'failed') throw new Error(`the watcher process failed: ${answer.reason}`);
+  return {
+    ...answer,
+    pageReads: { count: logReads.pages.length, events: logReads.events, p50: percentile(logReads.pages, 50), p99: percentile(logReads.pages, 99) },
+    ownBatches: logReads.ownBatches,
+    toHub: { p50: percentile(logReads.toHub, 50), p99: percentile(logReads.toHub, 99) },
+    stats: gateway.subscriptions.stats(),
+  };
+}
+
+/** The gateway's environment, for a watcher process to open the same log. */
+let startEnv: Record<string, string> = {};
+
+function watcherMain(): void {
+  process.on('message', (message: ToChild & { env?: Record<string, string> }) => {
+    void (async () => {
+      try {
+        if (message.kind !== 'offer') process.exit(0);
+        const opened = await openEventStore(loadConfig(message.env!).eventStore);
+        const offered = await offerOn(opened.store, message);
+        await opened.close();
+        process.send!({ ...offered, stats: undefined });
+      } catch (error) {
+        process.send!({ kind: 'failed', reason: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      }
+    })();
+  });
+}
+
+async function offerOn(store: EventStore, message: Extract<ToChild, { kind: 'offer' }>): Promise<Omit<Offered, 'stats'>> {
   const eventLog = new EventLog(store, canopyEventRegistry());
   const watched = message.workspaces.map((workspaceId) => ({ workspaceId, changes: new WorkloadChanges(workspaceId), flushing: false, observed: 0 }));
   const head = (await store.headPosition()) ?? 0n;
@@ -210,7 +259,6 @@ async function offer(gateway: RunningGateway, message: Extract<ToChild, { kind: 
     pageReads: { count: logReads.pages.length, events: logReads.events, p50: percentile(logReads.pages, 50), p99: percentile(logReads.pages, 99) },
     ownBatches: logReads.ownBatches,
     toHub: { p50: percentile(logReads.toHub, 50), p99: percentile(logReads.toHub, 99) },
-    stats: gateway.subscriptions.stats(),
   };
 }
 
@@ -281,6 +329,7 @@ function childMain(): void {
       try {
         if (message.kind === 'start') {
           logReads.install();
+          startEnv = message.env;
           gateway = await startGateway(loadConfig(message.env), pino({ level: 'warn' }));
           process.send!({ kind: 'ready', endpoint: `${gateway.url}/graphql` });
         } else if (message.kind === 'offer') {
@@ -647,6 +696,7 @@ async function dropSchema(url: string, schema: string): Promise<void> {
 }
 
 if (process.argv.includes('--serve')) childMain();
+else if (process.argv.includes('--watch')) watcherMain();
 else
   main().catch((error: unknown) => {
     console.error(error);
