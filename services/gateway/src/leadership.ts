@@ -98,13 +98,21 @@ class PostgresLeadership implements Leadership {
 
   private async connect(): Promise<pg.Client> {
     const client = new pg.Client({ connectionString: this.options.url, keepAlive: true, application_name: 'canopy-leadership', connectionTimeoutMillis: TIMEOUT_MS });
-    // A session that dies between queries: leadership goes with it at once.
-    client.on('error', (error) => this.lost(error));
+    // The session in use dying between queries: leadership goes with it at once. (An earlier client's last
+    // events, and a new one's failure to connect, which `connect` answers, change nothing.)
+    client.on('error', (error) => {
+      if (this.client === client) this.lost(error);
+    });
     client.on('end', () => {
       if (this.client === client) this.lost(new Error('the leadership connection ended'));
     });
-    await client.connect();
-    await client.query('SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 5');
+    try {
+      await client.connect();
+      await client.query('SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 5');
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
     return client;
   }
 
