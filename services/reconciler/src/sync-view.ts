@@ -1,4 +1,5 @@
-import type { EventLog } from '@canopy/eventstore';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventLog, Subscription } from '@canopy/eventstore';
 import { CLUSTER_STREAM_PREFIX } from '@canopy/schema';
 import { ReconcilerFold, WORKSPACE_PREFIX } from './fold.js';
 import { stateOf, type ClusterSyncStatus } from './status.js';
@@ -15,25 +16,46 @@ export interface SyncView {
  * recorded on each attached cluster's stream — in sync, or failed with its
  * reason. Outcomes are recorded when they change, so a change the leader is
  * still applying is not shown as pending here, and a cluster with no
- * outcome yet has no state. Resolves once caught up with the log.
+ * outcome yet has no state. Resolves once caught up with the log; if the
+ * log fails, follows it again from the last event folded.
  */
-export async function startSyncView(log: EventLog): Promise<SyncView> {
+export async function startSyncView(log: EventLog, options: { retryMs?: number } = {}): Promise<SyncView> {
   const fold = new ReconcilerFold();
-  const subscription = log.store.subscribeToAll({ filter: { streamPrefixes: [WORKSPACE_PREFIX, CLUSTER_STREAM_PREFIX] } });
+  let subscription: Subscription | undefined;
+  let position: bigint | undefined;
+  let stopped = false;
+  let isCaughtUp = false;
   let caughtUp!: () => void;
   const ready = new Promise<void>((resolve) => (caughtUp = resolve));
+  // If the log fails once the view is up, it follows the log again from the last event it folded.
   const following = (async () => {
-    for await (const message of subscription) {
-      if (message.kind === 'caught-up') caughtUp();
-      if (message.kind !== 'event') continue;
+    while (!stopped) {
+      subscription = log.store.subscribeToAll({ ...(position === undefined ? {} : { after: position }), filter: { streamPrefixes: [WORKSPACE_PREFIX, CLUSTER_STREAM_PREFIX] } });
       try {
-        fold.apply(log.upcast(message.event));
-      } catch {
-        // An event it cannot read tells it nothing about sync state (the reconciler logs it).
+        for await (const message of subscription) {
+          if (message.kind === 'caught-up') {
+            isCaughtUp = true;
+            caughtUp();
+          }
+          if (message.kind === 'checkpoint') position = message.position;
+          if (message.kind !== 'event') continue;
+          position = message.event.position;
+          try {
+            fold.apply(log.upcast(message.event));
+          } catch {
+            // An event it cannot read tells it nothing about sync state (the reconciler logs it).
+          }
+        }
+        return;
+      } catch (error) {
+        // Failing before it is up, it fails the start.
+        if (!isCaughtUp) throw error;
+        if (!stopped) await sleep(options.retryMs ?? 1000);
       }
     }
   })();
   await Promise.race([ready, following]);
+  following.catch(() => {});
   return {
     clusterStatus(clusterId) {
       const attachment = fold.attachment(clusterId);
@@ -45,7 +67,8 @@ export async function startSyncView(log: EventLog): Promise<SyncView> {
         : { ...common, state: stateOf(outcome.reason), reason: outcome.reason, message: outcome.message, desiredHash: outcome.desiredHash, lastSyncedAt: null };
     },
     async stop() {
-      await subscription.close();
+      stopped = true;
+      await subscription?.close();
       await following.catch(() => {});
     },
   };

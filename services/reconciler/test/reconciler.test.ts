@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EventLog, type EventStore, type Subscription } from '@canopy/eventstore';
 import type { SimulatedCluster } from '@canopy/kube';
+import { canopyEventRegistry } from '@canopy/schema';
 import { MANAGED_BY_LABEL, objectNames, startSyncView, WORKSPACE_LABEL, workspaceIdentity, type WorkspaceIdentity } from '../src/index.js';
 import { eventually, listOn, objectOn, startHarness, type Harness } from './harness.js';
 
@@ -197,6 +199,38 @@ describe('the reconciler against two simulated clusters', () => {
     await allInSync(2);
     await h.reconciler.idle();
     expect([(await h.clusterEvents(eastId)).length, (await h.clusterEvents(westId)).length]).toEqual(before);
+  });
+
+  it('a standby view follows the log again after the log failed under it, from where it was', async () => {
+    const store = h.log.store;
+    let failures = 1;
+    // The view's first subscription fails right after catching up; the next ones work.
+    const flaky = {
+      subscribeToAll(options?: Parameters<EventStore['subscribeToAll']>[0]): Subscription {
+        const inner = store.subscribeToAll(options);
+        if (failures-- <= 0) return inner;
+        const failing = (async function* () {
+          for await (const message of inner) {
+            yield message;
+            if (message.kind === 'caught-up') throw new Error('the log went away');
+          }
+        })();
+        return { [Symbol.asyncIterator]: () => failing, close: () => inner.close() };
+      },
+    } as unknown as EventStore;
+    const view = await startSyncView(new EventLog(flaky, canopyEventRegistry()), { retryMs: 10 });
+    try {
+      await west.setFault('unreachable');
+      h.reconciler.resync();
+      await eventually(() => expect(view.clusterStatus(westId)).toMatchObject({ state: 'unreachable', reason: 'unreachable' }));
+      await west.setFault('healthy');
+      h.reconciler.resync();
+      await eventually(() => expect(view.clusterStatus(westId)).toMatchObject({ state: 'in-sync' }));
+      await allInSync(2);
+      expect(failures).toBeLessThan(0);
+    } finally {
+      await view.stop();
+    }
   });
 
   it('detaching a cluster removes what the workspace applied there; its namespaces stay, the other cluster is untouched', async () => {
