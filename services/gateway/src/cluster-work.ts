@@ -10,7 +10,6 @@ export interface ClusterWorkPart<T extends { stop(): Promise<void> } = { stop():
 
 /** The running pieces by name (empty while this process does not lead). */
 export interface ClusterWork {
-  readonly leading: boolean;
   /** The running piece of that name, if this process runs it now. */
   running<T>(name: string): T | undefined;
   /** For `/healthz`: whether this process leads, through what, and the pieces running. */
@@ -88,9 +87,6 @@ export async function startClusterWork(options: {
   await transitions;
 
   return {
-    get leading() {
-      return leadership.leading;
-    },
     running: <T>(name: string) => running.get(name) as T | undefined,
     describe: () => ({ leading: leadership.leading, leadership: leadership.description, running: [...running.keys()] }),
     settled: () => transitions,
