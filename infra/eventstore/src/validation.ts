@@ -44,12 +44,33 @@ export function validateExpectedRevision(expected: unknown): ExpectedRevision {
 }
 
 /** Where `value` stops being plain JSON (a path), or undefined when it is JSON through and through. */
-export function findNonJson(value: unknown, path = '$'): string | undefined {
+export function findNonJson(value: unknown): string | undefined {
+  // Every append checks its payloads: the common answer (all JSON) is found without building a path per key.
+  return isPlainJson(value) ? undefined : pathToNonJson(value, '$');
+}
+
+function isPlainJson(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i])) return false;
+    return true;
+  }
+  if (typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && !isPlainJson((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+function pathToNonJson(value: unknown, path: string): string | undefined {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const inner = findNonJson(value[i], `${path}[${i}]`);
+      const inner = pathToNonJson(value[i], `${path}[${i}]`);
       if (inner) return inner;
     }
     return undefined;
@@ -58,7 +79,7 @@ export function findNonJson(value: unknown, path = '$'): string | undefined {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return path;
     for (const [key, inner] of Object.entries(value)) {
-      const found = findNonJson(inner, `${path}.${key}`);
+      const found = pathToNonJson(inner, `${path}.${key}`);
       if (found) return found;
     }
     return undefined;
