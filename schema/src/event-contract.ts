@@ -47,6 +47,43 @@ export function describeIssues(error: z.ZodError): { field: string; message: str
 }
 
 /**
+ * Payloads this process validated, with the contract they passed. The log
+ * hands a process's own appends to its subscribers as copies of the
+ * payloads (parsed from the text it stored); a copy of a checked payload
+ * is marked too, and reading it at the contract's current version costs no
+ * second validation. Marked copies are frozen: every reader in the process
+ * shares them.
+ */
+const checkedPayloads = new WeakMap<object, EventContract>();
+
+/** That a payload passed its contract, as `checkOf` saw it: to mark a copy of it with (`markCopy`). */
+export interface PayloadCheck {
+  readonly contract: EventContract;
+}
+
+/**
+ * The check `payload` passed in this process, if any. For the log's store,
+ * in the same synchronous step in which it serializes `payload`: what the
+ * text holds is then what was checked.
+ */
+export function checkOf(payload: unknown): PayloadCheck | undefined {
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const contract = checkedPayloads.get(payload);
+  return contract && { contract };
+}
+
+/** Marks `copy` (parsed from the text of a checked payload) as checked, and freezes it. */
+export function markCopy(check: PayloadCheck | undefined, copy: unknown): void {
+  if (check === undefined || typeof copy !== 'object' || copy === null) return;
+  checkedPayloads.set(deepFreeze(copy), check.contract);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner);
+  return Object.freeze(value);
+}
+
+/**
  * The set of known event contracts. Writers validate through it (an invalid
  * payload is never appended); readers upcast through it.
  */
@@ -87,6 +124,7 @@ export class EventRegistry {
         { type, version: contract.version, issues },
       );
     }
+    if (typeof result.data === 'object' && result.data !== null) checkedPayloads.set(result.data, contract);
     return { version: contract.version, payload: result.data };
   }
 
@@ -100,6 +138,7 @@ export class EventRegistry {
         { type, version, known: contract.version },
       );
     }
+    if (version === contract.version && typeof payload === 'object' && payload !== null && checkedPayloads.get(payload) === contract) return payload;
     let current = payload;
     for (let v = version; v < contract.version; v++) current = contract.upcasters[v]!(current);
     return this.validate(type, current).payload;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { CanopyError, defineEvent, ErrorCode, EventRegistry } from '@canopy/schema';
-import { collect, EventLog, openPgliteEventStore, type EventStore } from '../src/index.js';
+import { collect, EventLog, openPgliteEventStore, type EventStore, type RecordedEvent } from '../src/index.js';
 
 const MemberAdded = defineEvent({
   type: 'MemberAdded',
@@ -54,5 +54,37 @@ describe('EventLog: the log through the contracts in schema/', () => {
     await store.append('workspace-d', [{ type: 'MemberAdded', data: { userId: 'old' }, metadata: { schemaVersion: 1, occurredAt: now.toISOString() } }]);
     const [event] = await collect(log.readStream('workspace-d'));
     expect(event!.data).toEqual({ userId: 'old', role: 'member' });
+  });
+
+  it("reads this process's own appends, already validated, without validating them again, frozen for the readers who share them", async () => {
+    let checks = 0;
+    const Counted = defineEvent({ type: 'Counted', version: 1, payload: z.object({ n: z.number().refine(() => ++checks > 0) }) });
+    const counted = new EventLog(store, new EventRegistry([Counted]), () => now);
+    const head = await store.headPosition();
+    const live = store.subscribeToAll(head === undefined ? {} : { after: head })[Symbol.asyncIterator]();
+    // Live first: the append is then handed over from this process, not read back from the store.
+    expect((await live.next()).value).toMatchObject({ kind: 'caught-up' });
+    await counted.append('counted-a', [{ type: 'Counted', data: { n: 1 } }]);
+    expect(checks).toBe(1);
+    let own: RecordedEvent | undefined;
+    while (own === undefined) {
+      const { value } = await live.next();
+      if (value?.kind === 'event') own = value.event;
+    }
+    await live.return?.();
+    const read = counted.upcast(own!);
+    expect(read.data).toEqual({ n: 1 });
+    expect(checks).toBe(1);
+    expect(Object.isFrozen(read.data)).toBe(true);
+    // The same event read from the store was not checked in this process: it is validated.
+    const [stored] = await collect(counted.readStream('counted-a'));
+    expect(stored!.data).toEqual({ n: 1 });
+    expect(checks).toBe(2);
+  });
+
+  it('validates again what was appended beside the contracts, at the current version too', async () => {
+    await store.append('workspace-e', [{ type: 'MemberAdded', data: { userId: '', role: 'admin' }, metadata: { schemaVersion: 2, occurredAt: now.toISOString() } }]);
+    const error = await collect(log.readStream('workspace-e')).catch((e: unknown) => e);
+    expect((error as CanopyError).code).toBe(ErrorCode.INVALID_EVENT_PAYLOAD);
   });
 });

@@ -1,4 +1,4 @@
-import { CanopyError, ErrorCode } from '@canopy/schema';
+import { CanopyError, checkOf, ErrorCode, markCopy, type PayloadCheck } from '@canopy/schema';
 import type {
   AppendOptions,
   AppendResult,
@@ -92,6 +92,13 @@ function outcomesOf(answer: unknown, appends: number): AppendOutcome[] {
 
 const COLUMNS = 'position, stream, revision, id, type, data, metadata, created_at';
 
+/** The payload as the log stored it, marked as validated when the appended one was. */
+function checkedCopy(check: PayloadCheck | undefined, stored: string): JsonValue {
+  const copy = JSON.parse(stored) as JsonValue;
+  markCopy(check, copy);
+  return copy;
+}
+
 function toEvent(row: EventRow): RecordedEvent {
   return {
     id: row.id,
@@ -184,6 +191,7 @@ export class SqlEventStore implements EventStore, PolledLog {
   async append(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     const expected = validateExpectedRevision(options.expectedRevision);
     const prepared = prepareAppend(stream, events, this.maxAppendBytes);
+    const checks = events.map((event) => checkOf(event.data));
     const ids = prepared.events.map((e) => e.id);
     const size = preparedSize(prepared.events);
     let outcome: AppendOutcome;
@@ -213,7 +221,7 @@ export class SqlEventStore implements EventStore, PolledLog {
         revision: revision - count + 1n + BigInt(i),
         position: position - count + 1n + BigInt(i),
         // Parsed from the text the log stored, so subscribers see what a read returns.
-        data: JSON.parse(event.data) as JsonValue,
+        data: checkedCopy(checks[i], event.data),
         metadata: JSON.parse(event.metadata) as JsonObject,
         createdAt: recordedAt,
       })),
