@@ -3,7 +3,7 @@ import { printSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLSchema } from 'graphql';
 import { buildTypeGraphQLSchema, federatedSubgraph } from '@canopy/workspaces';
 import type { WorkloadsContext } from './context.js';
-import { WorkloadStatusResolver } from './workload-status-resolver.js';
+import { deliveredChange, WorkloadStatusResolver, type Delivery } from './workload-status-resolver.js';
 import { WorkloadsResolver } from './workloads-resolver.js';
 import { WorkspaceWithWorkloads } from './types.js';
 
@@ -24,12 +24,16 @@ export function buildWorkloadsSchema(): Promise<GraphQLSchema> {
  * `WorkloadsContext`.
  */
 export async function buildWorkloadsSubgraph(): Promise<GraphQLSchema> {
-  return federatedSubgraph(await buildWorkloadsSchema(), {
+  const subgraph = federatedSubgraph(await buildWorkloadsSchema(), {
     Workspace: {
       // Access is checked by each field (any role in the workspace), as the workspaces subgraph resolved the reference for the caller first.
       __resolveReference: (reference: { id: string }, _context: WorkloadsContext): WorkspaceWithWorkloads => ({ id: reference.id }),
     },
   });
+  const workloadStatus = subgraph.getSubscriptionType()?.getFields()['workloadStatus'];
+  if (!workloadStatus) throw new Error('the workloads subgraph lost its workloadStatus subscription');
+  workloadStatus.resolve = (delivery: Delivery) => deliveredChange(delivery);
+  return subgraph;
 }
 
 export function workloadsSubgraphSdl(subgraph: GraphQLSchema): string {

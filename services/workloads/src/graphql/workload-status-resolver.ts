@@ -8,7 +8,7 @@ import { badInput } from './mapping.js';
 import { WorkloadChangeType, WorkloadKindValue, WorkloadRemovalCauseValue, WorkloadStatusChange, WorkloadStatusValue } from './types.js';
 
 /** What the subscription's source yields: a change, or the error that ends it (delivered as the last result, then the subscription completes). */
-type Delivery = { change: WorkloadStatusChange } | { end: CanopyError };
+export type Delivery = { change: WorkloadStatusChange } | { end: CanopyError };
 
 interface WorkloadStatusArgs {
   workspaceId: string;
@@ -43,9 +43,20 @@ export class WorkloadStatusResolver {
     @Arg('after', () => String, { nullable: true, description: 'The cursor of the last change received: resume right after it.' }) _after: string | null,
     @Root() delivery: Delivery,
   ): WorkloadStatusChange {
-    if ('end' in delivery) throw delivery.end;
-    return delivery.change;
+    return deliveredChange(delivery);
   }
+}
+
+/**
+ * Each event's result: the change, or the error that ends the subscription.
+ * The subgraph resolves its events with this function itself
+ * (`buildWorkloadsSubgraph`): through the method above, type-graphql would
+ * convert and check the subscription's arguments, fixed for its life, again
+ * for every event.
+ */
+export function deliveredChange(delivery: Delivery): WorkloadStatusChange {
+  if ('end' in delivery) throw delivery.end;
+  return delivery.change;
 }
 
 export async function subscribeWorkloadStatus(args: WorkloadStatusArgs, context: WorkloadsContext): Promise<AsyncIterableIterator<Delivery>> {
