@@ -91,14 +91,14 @@ function openPostgres(url: string, poolSize: number): Connection {
     ...over(pool),
     async transaction(fn) {
       const client = await pool.connect();
+      const tx = new BatchedTransaction(client);
       let broken = false;
       try {
-        await client.query('BEGIN');
-        const result = await fn(over(client));
-        await client.query('COMMIT');
+        const result = await fn(tx);
+        await tx.commit();
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => (broken = true));
+        if (tx.begun) await client.query('ROLLBACK').catch(() => (broken = true));
         throw error;
       } finally {
         // A connection whose rollback failed is in an unknown state: destroy it rather than reuse it.
@@ -107,4 +107,45 @@ function openPostgres(url: string, poolSize: number): Connection {
     },
     close: () => pool.end(),
   };
+}
+
+/**
+ * A transaction on one PostgreSQL connection that costs as few round trips
+ * as its work allows: BEGIN goes out with the first statement, and scripts
+ * wait until a query needs the database or the commit, so a transaction of
+ * scripts only (a projector's batch) is one message, `BEGIN; …; COMMIT`.
+ * Every message is a write to the server's socket, which on a virtual
+ * machine costs more than the statement. An error in a script surfaces at
+ * the query or the commit that sent it: the transaction fails either way.
+ */
+class BatchedTransaction implements ReadModelTx {
+  /** Whether BEGIN has gone to the server (a rollback is then owed if the work fails). */
+  begun = false;
+  private scripts: string[] = [];
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    await this.send();
+    return (await this.client.query(sql, params as unknown[])).rows as Row[];
+  }
+
+  async exec(script: string): Promise<void> {
+    this.scripts.push(script);
+  }
+
+  async commit(): Promise<void> {
+    if (!this.begun && this.scripts.length === 0) return;
+    this.scripts.push('COMMIT');
+    await this.send();
+  }
+
+  /** Sends BEGIN (once) and the waiting scripts, as one message. */
+  private async send(): Promise<void> {
+    if (this.begun && this.scripts.length === 0) return;
+    const parts = this.begun ? this.scripts : ['BEGIN', ...this.scripts];
+    this.scripts = [];
+    this.begun = true;
+    await this.client.query(parts.map((part) => part.trim().replace(/;$/, '')).join('\n;\n'));
+  }
 }

@@ -78,7 +78,8 @@ class DeferredScripts implements ReadModelTx {
 
   async flush(): Promise<void> {
     if (this.scripts.length === 0) return;
-    const script = `${this.scripts.join(';\n')};`;
+    // A script may end in a comment: each separator starts on a line of its own.
+    const script = this.scripts.join('\n;\n');
     this.scripts = [];
     await this.tx.exec(script);
   }
