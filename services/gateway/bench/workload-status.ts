@@ -17,7 +17,8 @@
  * Environment: CANOPY_BENCH_STORE (pglite, or postgres: on CANOPY_BENCH_POSTGRES_URL),
  * CANOPY_BENCH_DURATION_S (10), CANOPY_BENCH_RATE (10000), CANOPY_BENCH_SCENARIOS
  * (names, comma-separated; default all), CANOPY_BENCH_CPU_PROF (a directory: the
- * gateway's CPU profile of each timed window), CANOPY_BENCH_WATCHER (`process`: the
+ * gateway's CPU profile of each timed window; with CANOPY_BENCH_HEAP_PROF=1 its allocation
+ * profile instead), CANOPY_BENCH_WATCHER (`process`: the
  * watcher's stand-in in a process of its own, whose CPU the figures leave out).
  * `--no-write` leaves BENCHMARKS.md alone.
  */
@@ -307,19 +308,28 @@ async function recorded(gateway: RunningGateway, after: bigint): Promise<[string
   return out;
 }
 
+/** CANOPY_BENCH_HEAP_PROF=1: a sampling profile of what the window allocates (collected objects included: what the garbage collector works through) in place of the CPU profile. */
+const HEAP_PROFILE = process.env['CANOPY_BENCH_HEAP_PROF'] === '1';
+
 async function startProfile(): Promise<Session> {
   const session = new Session();
   session.connect();
-  const post = (method: string) => new Promise<void>((resolve, reject) => session.post(method, (error) => (error ? reject(error) : resolve())));
-  await post('Profiler.enable');
-  await post('Profiler.start');
+  const post = (method: string, params: object = {}) => new Promise<void>((resolve, reject) => session.post(method, params, (error) => (error ? reject(error) : resolve())));
+  if (HEAP_PROFILE) {
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startSampling', { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  } else {
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  }
   return session;
 }
 
 async function stopProfile(session: Session, file: string): Promise<void> {
-  const profile = await new Promise<unknown>((resolve, reject) => session.post('Profiler.stop', (error, result) => (error ? reject(error) : resolve(result.profile))));
+  const method = HEAP_PROFILE ? 'HeapProfiler.stopSampling' : 'Profiler.stop';
+  const profile = await new Promise<unknown>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve((result as { profile: unknown }).profile))));
   session.disconnect();
-  await writeFile(file, JSON.stringify(profile));
+  await writeFile(HEAP_PROFILE ? file.replace(/\.cpuprofile$/, '.heapprofile') : file, JSON.stringify(profile));
 }
 
 function childMain(): void {
