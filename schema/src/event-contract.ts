@@ -79,7 +79,11 @@ export function markCopy(check: PayloadCheck | undefined, copy: unknown): void {
 }
 
 function deepFreeze<T extends object>(value: T): T {
-  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner);
+  // A payload parsed from JSON: plain objects and arrays, every key its own.
+  for (const key in value) {
+    const inner = value[key];
+    if (typeof inner === 'object' && inner !== null) deepFreeze(inner);
+  }
   return Object.freeze(value);
 }
 

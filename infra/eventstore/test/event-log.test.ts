@@ -58,13 +58,13 @@ describe('EventLog: the log through the contracts in schema/', () => {
 
   it("reads this process's own appends, already validated, without validating them again, frozen for the readers who share them", async () => {
     let checks = 0;
-    const Counted = defineEvent({ type: 'Counted', version: 1, payload: z.object({ n: z.number().refine(() => ++checks > 0) }) });
+    const Counted = defineEvent({ type: 'Counted', version: 1, payload: z.object({ n: z.number().refine(() => ++checks > 0), tags: z.array(z.string()) }) });
     const counted = new EventLog(store, new EventRegistry([Counted]), () => now);
     const head = await store.headPosition();
     const live = store.subscribeToAll(head === undefined ? {} : { after: head })[Symbol.asyncIterator]();
     // Live first: the append is then handed over from this process, not read back from the store.
     expect((await live.next()).value).toMatchObject({ kind: 'caught-up' });
-    await counted.append('counted-a', [{ type: 'Counted', data: { n: 1 } }]);
+    await counted.append('counted-a', [{ type: 'Counted', data: { n: 1, tags: ['a'] } }]);
     expect(checks).toBe(1);
     let own: RecordedEvent | undefined;
     while (own === undefined) {
@@ -73,12 +73,13 @@ describe('EventLog: the log through the contracts in schema/', () => {
     }
     await live.return?.();
     const read = counted.upcast(own!);
-    expect(read.data).toEqual({ n: 1 });
+    expect(read.data).toEqual({ n: 1, tags: ['a'] });
     expect(checks).toBe(1);
     expect(Object.isFrozen(read.data)).toBe(true);
+    expect(Object.isFrozen((read.data as { tags: string[] }).tags)).toBe(true);
     // The same event read from the store was not checked in this process: it is validated.
     const [stored] = await collect(counted.readStream('counted-a'));
-    expect(stored!.data).toEqual({ n: 1 });
+    expect(stored!.data).toEqual({ n: 1, tags: ['a'] });
     expect(checks).toBe(2);
   });
 
