@@ -9,6 +9,14 @@ export interface ReadModelTx {
   exec(script: string): Promise<void>;
 }
 
+/**
+ * Scripts joined into one, in order. Each separator starts on a line of its
+ * own, so that a script ending in a comment does not swallow the next one.
+ */
+export function joinScripts(scripts: readonly string[]): string {
+  return scripts.map((script) => script.trim().replace(/;$/, '')).join('\n;\n');
+}
+
 /** The read models' database: embedded PGlite or a PostgreSQL server. */
 export interface ReadModelDb extends ReadModelTx {
   /** Where the read models live, for log lines (no password). */
@@ -146,6 +154,6 @@ class BatchedTransaction implements ReadModelTx {
     const parts = this.begun ? this.scripts : ['BEGIN', ...this.scripts];
     this.scripts = [];
     this.begun = true;
-    await this.client.query(parts.map((part) => part.trim().replace(/;$/, '')).join('\n;\n'));
+    await this.client.query(joinScripts(parts));
   }
 }

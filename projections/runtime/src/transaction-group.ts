@@ -1,4 +1,4 @@
-import type { ReadModelDb, ReadModelTx } from './read-model-db.js';
+import { joinScripts, type ReadModelDb, type ReadModelTx } from './read-model-db.js';
 
 interface Work {
   fn: (tx: ReadModelTx) => Promise<void>;
@@ -73,13 +73,12 @@ class DeferredScripts implements ReadModelTx {
   }
 
   async exec(script: string): Promise<void> {
-    this.scripts.push(script.trim().replace(/;$/, ''));
+    this.scripts.push(script);
   }
 
   async flush(): Promise<void> {
     if (this.scripts.length === 0) return;
-    // A script may end in a comment: each separator starts on a line of its own.
-    const script = this.scripts.join('\n;\n');
+    const script = joinScripts(this.scripts);
     this.scripts = [];
     await this.tx.exec(script);
   }

@@ -3,7 +3,7 @@ import { printSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLSchema } from 'graphql';
 import { buildTypeGraphQLSchema, federatedSubgraph } from '@canopy/workspaces';
 import type { WorkloadsContext } from './context.js';
-import { deliveredChange, WorkloadStatusResolver, type Delivery } from './workload-status-resolver.js';
+import { deliveredChange, WorkloadStatusResolver } from './workload-status-resolver.js';
 import { WorkloadsResolver } from './workloads-resolver.js';
 import { WorkspaceWithWorkloads } from './types.js';
 
@@ -32,7 +32,7 @@ export async function buildWorkloadsSubgraph(): Promise<GraphQLSchema> {
   });
   const workloadStatus = subgraph.getSubscriptionType()?.getFields()['workloadStatus'];
   if (!workloadStatus) throw new Error('the workloads subgraph lost its workloadStatus subscription');
-  workloadStatus.resolve = (delivery: Delivery) => deliveredChange(delivery);
+  workloadStatus.resolve = deliveredChange;
   return subgraph;
 }
 
