@@ -48,6 +48,16 @@ export interface SqlEventStoreOptions {
    * poll, and sorts the whole rest of the log for every catch-up page.
    */
   autoAnalyze?: boolean;
+  /**
+   * Once the table holds `fromRows` rows (default 30,000: what ANALYZE samples
+   * at the default statistics target, so that each run costs the same from
+   * there on), at most one ANALYZE per `ms` (default 60 s, autovacuum's nap).
+   * A log growing by thousands of events a second would otherwise be
+   * analyzed every second or two, at a fifth of a core, while the statistics
+   * the log's queries depend on (that the table is large, and ordered by
+   * position) do not change.
+   */
+  analyzeSpacing?: { ms: number; fromRows: number };
 }
 
 interface EventRow {
@@ -163,6 +173,9 @@ export class SqlEventStore implements EventStore, PolledLog {
   private changedSinceAnalyze = 0;
   private analyzeAfter = 50;
   private analyzing: Promise<void> | undefined;
+  private readonly analyzeSpacing: { ms: number; fromRows: number };
+  /** When the next ANALYZE may run (`performance.now()`), whatever the rows appended. */
+  private analyzeNotBefore = 0;
 
   private constructor(private readonly sql: SqlClient, options: SqlEventStoreOptions) {
     this.tables = logTables(options.schema ?? 'public');
@@ -170,6 +183,7 @@ export class SqlEventStore implements EventStore, PolledLog {
     this.pageSize = options.pageSize ?? 1000;
     this.idleMs = options.idleMs ?? 1000;
     this.autoAnalyze = options.autoAnalyze ?? false;
+    this.analyzeSpacing = options.analyzeSpacing ?? { ms: 60_000, fromRows: 30_000 };
     this.groups = new AppendGroups((group) => this.sendGroup(group), Math.max(this.maxAppendBytes, 4 * 1024 * 1024));
   }
 
@@ -227,7 +241,7 @@ export class SqlEventStore implements EventStore, PolledLog {
       })),
     }, size);
     this.announceSoon(position);
-    if (this.autoAnalyze && (this.changedSinceAnalyze += prepared.events.length) >= this.analyzeAfter && !this.analyzing) this.analyze();
+    if (this.autoAnalyze && (this.changedSinceAnalyze += prepared.events.length) >= this.analyzeAfter && !this.analyzing && performance.now() >= this.analyzeNotBefore) this.analyze();
     return { nextExpectedRevision: revision, position };
   }
 
@@ -497,14 +511,17 @@ export class SqlEventStore implements EventStore, PolledLog {
     this.appended.fire();
   }
 
-  /** ANALYZE in the background; the next threshold is 50 + 10% of the rows, as autovacuum's default. */
+  /** ANALYZE in the background; the next threshold is 50 + 10% of the rows, as autovacuum's default (and `analyzeSpacing`). */
   private analyze(): void {
     this.changedSinceAnalyze = 0;
+    const started = performance.now();
     this.analyzing = (async () => {
       try {
         await this.sql.exec(`ANALYZE ${this.tables.events}`);
         const [row] = await this.sql.query<{ rows: string | number }>(`SELECT reltuples AS rows FROM pg_class WHERE oid = $1::regclass`, [this.tables.events]);
-        this.analyzeAfter = 50 + Math.floor(0.1 * Math.max(0, Number(row?.rows ?? 0)));
+        const rows = Math.max(0, Number(row?.rows ?? 0));
+        this.analyzeAfter = 50 + Math.floor(0.1 * rows);
+        if (rows >= this.analyzeSpacing.fromRows) this.analyzeNotBefore = started + this.analyzeSpacing.ms;
       } catch {
         // Statistics are an optimisation: the next threshold tries again.
       } finally {
