@@ -78,7 +78,8 @@ export async function startClusterWork(options: {
   };
 
   leadership.onChange((leading) => {
-    if (!leading) logger.warn({ leadership: leadership.description }, 'this process no longer leads: the cluster work stops here');
+    // On `stop` leadership is given up on purpose: nothing to warn about.
+    if (!leading && !stopped) logger.warn({ leadership: leadership.description }, 'this process no longer leads: the cluster work stops here');
     follow(leading);
   });
   gauge.set(0);

@@ -103,4 +103,18 @@ describe('the cluster work follows leadership', () => {
     expect(log).toEqual(['reconciler failed']);
     await work.stop();
   });
+
+  it('warns when leadership is lost, not when the process gives it up as it stops', async () => {
+    const warnings: string[] = [];
+    const capturing = pino({ level: 'warn' }, { write: (line: string) => void warnings.push((JSON.parse(line) as { msg: string }).msg) });
+    const leadership = switchable(true);
+    const work = await startClusterWork({ leadership, parts: recordingParts(['reconciler']).parts, registry: new Registry(), logger: capturing });
+    leadership.set(false);
+    await work.settled();
+    expect(warnings).toEqual(['this process no longer leads: the cluster work stops here']);
+    leadership.set(true);
+    await work.settled();
+    await work.stop();
+    expect(warnings).toHaveLength(1);
+  });
 });
