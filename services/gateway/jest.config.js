@@ -8,6 +8,6 @@ import preset from '../../jest.preset.js';
 // A worker ends about half a second after it is told to on these machines:
 // its event loop is empty at once (no handle is left open), but a worker that
 // has run a dozen gateways frees a large heap on its way out. Jest's default
-// half second of grace then ran out now and then, and it killed the worker and
+// half second of grace ran out on nearly every run, and it killed the worker and
 // warned of a leak there was none of.
 export default { ...preset, rootDir: '.', maxWorkers: 2, testTimeout: 60_000, workerGracefulExitTimeout: 5000 };
