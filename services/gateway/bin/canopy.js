@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
+#!/usr/bin/env -S node --max-semi-space-size=64 --min-semi-space-size=64
 // Linked by npm at install time (before any build), so it only forwards to the built CLI.
 // Libraries' production mode (see src/node-flags.ts), set before any of them loads.
 process.env.NODE_ENV ??= 'production';

@@ -8,7 +8,7 @@
  * collector took 29% of the main thread in the workload-status benchmark
  * (19% with 64 MiB).
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', '--min-semi-space-size=64'];
 
 /**
  * The `NODE_ENV` the server runs with unless one is set (`npm start`, the
