@@ -56,6 +56,9 @@ export function describeIssues(error: z.ZodError): { field: string; message: str
  */
 const checkedPayloads = new WeakMap<object, EventContract>();
 
+/** Stored payloads this process has lifted (see `EventRegistry.upcast`): the version they were stored at and what they became. */
+const liftedPayloads = new WeakMap<object, { contract: EventContract; version: number; payload: unknown }>();
+
 /** That a payload passed its contract, as `checkOf` saw it: to mark a copy of it with (`markCopy`). */
 export interface PayloadCheck {
   readonly contract: EventContract;
@@ -132,7 +135,12 @@ export class EventRegistry {
     return { version: contract.version, payload: result.data };
   }
 
-  /** Lifts a stored payload of `version` to the contract's current version and validates it. */
+  /**
+   * Lifts a stored payload of `version` to the contract's current version and
+   * validates it. The lifted payload of a stored object is kept with it (and
+   * frozen): the subscriptions of a process share the events they read, and
+   * each would otherwise validate the same payload again.
+   */
   upcast(type: string, version: number, payload: unknown): unknown {
     const contract = this.contract(type);
     if (!Number.isInteger(version) || version < 1 || version > contract.version) {
@@ -142,9 +150,20 @@ export class EventRegistry {
         { type, version, known: contract.version },
       );
     }
-    if (version === contract.version && typeof payload === 'object' && payload !== null && checkedPayloads.get(payload) === contract) return payload;
+    const stored = typeof payload === 'object' && payload !== null ? payload : undefined;
+    if (stored === undefined) return this.lift(contract, version, payload);
+    if (version === contract.version && checkedPayloads.get(stored) === contract) return stored;
+    const earlier = liftedPayloads.get(stored);
+    if (earlier?.contract === contract && earlier.version === version) return earlier.payload;
+    const lifted = this.lift(contract, version, stored);
+    if (typeof lifted === 'object' && lifted !== null) deepFreeze(lifted);
+    liftedPayloads.set(stored, { contract, version, payload: lifted });
+    return lifted;
+  }
+
+  private lift(contract: EventContract, version: number, payload: unknown): unknown {
     let current = payload;
     for (let v = version; v < contract.version; v++) current = contract.upcasters[v]!(current);
-    return this.validate(type, current).payload;
+    return this.validate(contract.type, current).payload;
   }
 }

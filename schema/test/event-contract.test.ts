@@ -53,6 +53,31 @@ describe('event contracts', () => {
     expect(errorOf(() => registry.upcast('WorkspaceRenamed', 4, {})).details).toMatchObject({ version: 4, known: 3 });
   });
 
+  it('lifts a stored payload once: every reader of that object gets the same frozen payload, validated once', () => {
+    let checks = 0;
+    const Counted = defineEvent({
+      type: 'Counted',
+      version: 2,
+      payload: z.object({ n: z.number(), unit: z.string() }).refine(() => ++checks > 0),
+      upcasters: { 1: (v1) => ({ ...(v1 as object), unit: 'items' }) },
+    });
+    const counting = new EventRegistry([Counted]);
+    const stored = { n: 3 };
+    const first = counting.upcast('Counted', 1, stored);
+    expect(first).toEqual({ n: 3, unit: 'items' });
+    expect(counting.upcast('Counted', 1, stored)).toBe(first);
+    expect(checks).toBe(1);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(stored).toEqual({ n: 3 });
+    // Another object with the same content is another stored event: lifted and checked on its own.
+    expect(counting.upcast('Counted', 1, { n: 3 })).not.toBe(first);
+    expect(checks).toBe(2);
+    // A stored payload that fails its contract fails every time.
+    const invalid = { n: 'three' };
+    expect(errorOf(() => counting.upcast('Counted', 1, invalid)).code).toBe(ErrorCode.INVALID_EVENT_PAYLOAD);
+    expect(errorOf(() => counting.upcast('Counted', 1, invalid)).code).toBe(ErrorCode.INVALID_EVENT_PAYLOAD);
+  });
+
   it('refuses a contract whose upcaster chain has a hole', () => {
     expect(() => defineEvent({ type: 'Holey', version: 3, payload: z.object({}), upcasters: { 1: (p) => p } })).toThrow(/missing upcaster from v2 to v3/);
   });

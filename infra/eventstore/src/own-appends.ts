@@ -54,8 +54,25 @@ export class OwnAppends {
     }
   }
 
-  /** The batch that starts right after `after`, if this process appended it recently. */
+  /**
+   * The events right after `after`, if remembered: the batch that starts
+   * there, or the rest of the one that holds `after` (a subscription that
+   * read a page of its own, or was given a checkpoint, may stop inside a
+   * batch; without this it would read for itself at every wake-up).
+   */
   startingAfter(after: Position): AppendedBatch | undefined {
-    return this.batches.get(after)?.batch;
+    const exact = this.batches.get(after)?.batch;
+    if (exact) return exact;
+    // Remembered in position order: the newest batch starting before `after` is the one that may hold it.
+    for (let i = this.order.length - 1; i >= this.oldest; i--) {
+      const key = this.order[i]!;
+      if (key >= after) continue;
+      const batch = this.batches.get(key)?.batch;
+      if (!batch) return undefined;
+      const rest = batch.events.filter((event) => event.position > after);
+      if (rest.length === 0 || rest[0]!.position !== after + 1n) return undefined;
+      return { after, events: rest };
+    }
+    return undefined;
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import type { RecordedEvent } from '../src/event-store.js';
 import { OwnAppends, type AppendedBatch } from '../src/own-appends.js';
 
 const batch = (after: bigint): AppendedBatch => ({ after, events: [] });
@@ -25,6 +26,18 @@ describe('OwnAppends', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('hands a subscription that stopped inside a batch the rest of it, and nothing it cannot vouch for', () => {
+    const event = (position: bigint): RecordedEvent => ({ id: `e${position}`, stream: 's', type: 'T', revision: position, position, data: null, metadata: {}, createdAt: new Date(0) });
+    const own = new OwnAppends();
+    own.remember({ after: 10n, events: [11n, 12n, 13n, 14n, 15n].map(event) }, 100);
+    own.remember({ after: 15n, events: [16n, 17n].map(event) }, 100);
+    expect(own.startingAfter(10n)?.events.map((e) => e.position)).toEqual([11n, 12n, 13n, 14n, 15n]);
+    expect(own.startingAfter(12n)).toEqual({ after: 12n, events: [13n, 14n, 15n].map(event) });
+    expect(own.startingAfter(16n)?.events.map((e) => e.position)).toEqual([17n]);
+    expect(own.startingAfter(17n)).toBeUndefined();
+    expect(own.startingAfter(9n)).toBeUndefined();
   });
 
   it('forgets the oldest first over a long run (its order of keys is compacted as it goes)', () => {

@@ -368,16 +368,17 @@ export class SqlEventStore implements EventStore, PolledLog {
     }
   }
 
-  async readPage(after: Position | undefined, filter: EventFilter | undefined, limit: number): Promise<{ head: Position | undefined; events: RecordedEvent[] }> {
+  /** With `sized`, also the bytes the page's events' data and metadata take as stored (else 0). */
+  async readPage(after: Position | undefined, filter: EventFilter | undefined, limit: number, sized = false): Promise<{ head: Position | undefined; events: RecordedEvent[]; bytes: number }> {
     const { where, params } = rangeConditions(after, undefined, filter);
     params.push(limit);
     // One statement, so the page and the head come from the same snapshot:
     // every returned event is at or below the head, and a short page means
     // everything up to the head was scanned. (No `position <= head` bound in
     // the page: the planner cannot see its value and may sort the whole tail.)
-    const rows = await this.query<EventRow & { head: string | number | bigint | null }>(
+    const rows = await this.query<EventRow & { head: string | number | bigint | null; bytes?: string | number | null }>(
       `WITH page AS (
-         SELECT ${COLUMNS} FROM ${this.tables.events}
+         SELECT ${COLUMNS}${sized ? ', octet_length(data::text) + octet_length(metadata::text) AS bytes' : ''} FROM ${this.tables.events}
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY position LIMIT $${params.length}
        )
@@ -386,9 +387,11 @@ export class SqlEventStore implements EventStore, PolledLog {
       params,
     );
     const head = rows[0]?.head;
+    const stored = rows.filter((row) => row.position !== null);
     return {
       head: head === null || head === undefined ? undefined : BigInt(head),
-      events: rows.filter((row) => row.position !== null).map(toEvent),
+      events: stored.map(toEvent),
+      bytes: sized ? stored.reduce((sum, row) => sum + Number(row.bytes ?? 0), 0) : 0,
     };
   }
 
@@ -462,10 +465,8 @@ export class SqlEventStore implements EventStore, PolledLog {
   private async readTail(from: Position, to: Position): Promise<void> {
     let after = from;
     for (let pages = 0; after < to && pages < TAIL_PAGES; pages++) {
-      const { events } = await this.readPage(after, undefined, this.pageSize);
+      const { events, bytes } = await this.readPage(after, undefined, this.pageSize, true);
       if (events.length === 0) return;
-      let bytes = 0;
-      for (const event of events) bytes += JSON.stringify(event.data).length + JSON.stringify(event.metadata).length;
       this.ownAppends.remember({ after, events }, bytes);
       after = events[events.length - 1]!.position;
       if (events.length < this.pageSize) return;
