@@ -67,11 +67,13 @@ export class OwnAppends {
     for (let i = this.order.length - 1; i >= this.oldest; i--) {
       const key = this.order[i]!;
       if (key >= after) continue;
-      const batch = this.batches.get(key)?.batch;
-      if (!batch) return undefined;
-      const rest = batch.events.filter((event) => event.position > after);
-      if (rest.length === 0 || rest[0]!.position !== after + 1n) return undefined;
-      return { after, events: rest };
+      const events = this.batches.get(key)?.batch.events;
+      const last = events?.[events.length - 1];
+      if (!events || !last || last.position <= after) return undefined;
+      // A batch holds the log's events from `key + 1` on, one per position.
+      const from = Number(after - key);
+      if (events[from]?.position !== after + 1n) return undefined;
+      return { after, events: events.slice(from) };
     }
     return undefined;
   }
