@@ -30,7 +30,7 @@ function recording(inner: SqlClient): SqlClient & { analyzes: number; settled():
 
 const events = (count: number) => Array.from({ length: count }, () => ({ id: randomUUID(), type: 'Tick', data: {}, metadata: {} }));
 
-describe('the log analyzes its table as autovacuum would, and a large one at most once per spacing', () => {
+describe('the log analyzes its table as autovacuum would, a large one at most once per spacing, and none more often than its cost allows', () => {
   let store: SqlEventStore | undefined;
   afterEach(async () => {
     await store?.close();
@@ -49,7 +49,7 @@ describe('the log analyzes its table as autovacuum would, and a large one at mos
 
   it('analyzes after 50 + 10% of the rows while the table is small, then waits out the spacing however much is appended', async () => {
     const client = recording(await pgliteSqlClient());
-    store = await SqlEventStore.open(client, { autoAnalyze: true, analyzeSpacing: { ms: 60_000, fromRows: 200 } });
+    store = await SqlEventStore.open(client, { autoAnalyze: true, analyzeSpacing: { ms: 60_000, fromRows: 200, ofDuration: 0 } });
     await client.settled();
     expect(client.analyzes).toBe(1); // at open
     // 60 rows: past 50 → analyzed (60 rows, under fromRows: no spacing); 250 rows: past 56 → analyzed (250 rows: spacing from here).
@@ -59,8 +59,17 @@ describe('the log analyzes its table as autovacuum would, and a large one at mos
 
   it('keeps analyzing at every threshold without the spacing', async () => {
     const client = recording(await pgliteSqlClient());
-    store = await SqlEventStore.open(client, { autoAnalyze: true, analyzeSpacing: { ms: 0, fromRows: 200 } });
+    store = await SqlEventStore.open(client, { autoAnalyze: true, analyzeSpacing: { ms: 0, fromRows: 200, ofDuration: 0 } });
     await client.settled();
     expect(await appendInTurns(client, [60, 190, 1000, 2000])).toEqual([2, 3, 4, 5]);
+  });
+
+  it('waits after each ANALYZE for a multiple of the time it took, at any size', async () => {
+    const client = recording(await pgliteSqlClient());
+    // The table never reaches fromRows; a millionfold of the open's ANALYZE (milliseconds) outlasts the test.
+    store = await SqlEventStore.open(client, { autoAnalyze: true, analyzeSpacing: { ms: 0, fromRows: 1e9, ofDuration: 1e6 } });
+    await client.settled();
+    expect(client.analyzes).toBe(1);
+    expect(await appendInTurns(client, [60, 190, 1000, 2000])).toEqual([1, 1, 1, 1]);
   });
 });

@@ -45,6 +45,7 @@ import { machine, positiveInt, postgresUrl, repoRoot } from './config.js';
 import { EventHub } from '../subscriptions/hub.js';
 import { writeSection } from './report.js';
 import { stopChild } from './child.js';
+import { cpuBetween, cpuOfProcesses } from './server-cpu.js';
 import { SERVER_NODE_ENV, SERVER_NODE_FLAGS } from '../node-flags.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -514,8 +515,8 @@ interface Result {
   outOfOrder: number;
   dropped: number;
   otherErrors: number;
-  /** CPU time (user + system) from the window's start to the last delivery: the gateway's process (appends, projections and deliveries) and the clients'. */
-  cpuMs: { server: number; clients: number };
+  /** CPU time (user + system) from the window's start to the last delivery: the gateway's process (appends, projections and deliveries), the clients', and the PostgreSQL server's when it runs on this machine. */
+  cpuMs: { server: number; clients: number; database: number | undefined };
   load: { median: number; max: number };
 }
 
@@ -592,7 +593,8 @@ async function measure(env: Record<string, string>, secret: string, workspaceIds
     sampler.start();
     const cpu = async () => {
       const { usage } = await child.ask<{ usage: NodeJS.CpuUsage }>({ kind: 'cpu' }, 'cpu');
-      return { server: (usage.user + usage.system) / 1000, clients: (process.cpuUsage().user + process.cpuUsage().system) / 1000 };
+      const database = store === 'postgres' ? await cpuOfProcesses('postgres') : undefined;
+      return { server: (usage.user + usage.system) / 1000, clients: (process.cpuUsage().user + process.cpuUsage().system) / 1000, database };
     };
     const cpuBefore = await cpu();
     const windowStart = wallNow();
@@ -642,7 +644,7 @@ async function measure(env: Record<string, string>, secret: string, workspaceIds
       outOfOrder: arrivals.reduce((sum, got) => sum + got.outOfOrder, 0),
       dropped,
       otherErrors,
-      cpuMs: { server: cpuAfter.server - cpuBefore.server, clients: cpuAfter.clients - cpuBefore.clients },
+      cpuMs: { server: cpuAfter.server - cpuBefore.server, clients: cpuAfter.clients - cpuBefore.clients, database: cpuBetween(cpuBefore.database, cpuAfter.database) },
       load: sampler.figures(),
     };
   } finally {
@@ -701,14 +703,16 @@ function report(results: Result[], took: number): { text: string; markdown: stri
     '',
     "The log's side of each row, in the gateway process during the window: its subscriptions (the hub's one, the projections') poll the log; after an append they take the events from the append itself when it is the next one in position order, and read a page from the store otherwise — through the same connection pool (PostgreSQL) or the same single PGlite instance the appends use.",
     '',
-    'CPU time per change, from the window\'s start to the last delivery (user + system, so independent of what else the machine runs): the gateway process — the appends (contract validation, the store\'s client), the projections, the hub and the deliveries — and the client process. 2 cores hold 2,000 ms of CPU per second: the gateway\'s figure bounds the changes/s this process can take on them.',
+    "CPU time per change, from the window's start to the last delivery (user + system, so independent of what else the machine runs): the gateway process — the appends (contract validation, the store's client), the projections, the hub and the deliveries; the client process; and, with PostgreSQL on this machine, its server's processes (every backend and background worker, read from /proc) — the log's inserts and the read models' writes. 2 cores hold 2,000 ms of CPU per second: the gateway's figure bounds the changes/s its process can take on them, and the three together the changes/s this machine can carry at all, with the clients on it (a queue that never drains beyond; latency climbs well before).",
     '',
-    '| row | gateway CPU per change (µs) | gateway CPU per delivery (µs) | client CPU per delivery (µs) | changes/s the gateway\'s CPU per change allows on 2 cores |',
-    '|---|---:|---:|---:|---:|',
+    "| row | gateway CPU per change (µs) | gateway CPU per delivery (µs) | client CPU per delivery (µs) | PostgreSQL CPU per change (µs) | the machine's CPU per change (µs) | changes/s 2 cores allow: the gateway's / the machine's |",
+    '|---|---:|---:|---:|---:|---:|---:|',
     ...results.map((r) => {
       const events = r.expected / r.scenario.perWorkspace;
-      const perChange = (r.cpuMs.server * 1000) / events;
-      return `| ${r.scenario.workspaces} × ${r.scenario.perWorkspace} at ${int(r.scenario.rate)}/s | ${int(perChange)} | ${int((r.cpuMs.server * 1000) / r.deliveries)} | ${int((r.cpuMs.clients * 1000) / r.deliveries)} | ${int(2e6 / perChange)} |`;
+      const perChange = (cpuMs: number) => (cpuMs * 1000) / events;
+      const database = r.cpuMs.database === undefined ? undefined : perChange(r.cpuMs.database);
+      const machineWide = perChange(r.cpuMs.server + r.cpuMs.clients + (r.cpuMs.database ?? 0));
+      return `| ${r.scenario.workspaces} × ${r.scenario.perWorkspace} at ${int(r.scenario.rate)}/s | ${int(perChange(r.cpuMs.server))} | ${int((r.cpuMs.server * 1000) / r.deliveries)} | ${int((r.cpuMs.clients * 1000) / r.deliveries)} | ${database === undefined ? '—' : int(database)} | ${int(machineWide)} | ${int(2e6 / perChange(r.cpuMs.server))} / ${int(2e6 / machineWide)} |`;
     }),
     '',
     '| row | insert → hub p50 / p99 ms | batches taken from own appends | page reads | events read | page read p50 / p99 ms (pool wait included) |',
