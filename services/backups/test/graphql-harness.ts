@@ -36,6 +36,8 @@ export async function startGraphqlHarness(): Promise<GraphqlHarness> {
   const waitFor = (position: bigint) => runner.waitFor(['backups'], position, 10_000);
   const consistency: ReadModelConsistency = {
     waitFor: async (position) => (position === undefined ? true : waitFor(position)),
+    // The harness reads roles from its domain directory: its access checks wait as its reads do.
+    waitForAccess: async (position) => (position === undefined ? true : waitFor(position)),
     wrote(userId, position) {
       const before = lastWrites.get(userId);
       if (position !== undefined && (before === undefined || position > before)) lastWrites.set(userId, position);

@@ -62,6 +62,8 @@ export async function startHarness(start = new Date('2026-03-01T00:00:00Z')): Pr
   const lastWrites = new Map<string, bigint>();
   const consistency: ReadModelConsistency = {
     waitFor: async (position) => (position === undefined ? true : waitFor(position)),
+    // The harness reads roles from its domain directory: its access checks wait as its reads do.
+    waitForAccess: async (position) => (position === undefined ? true : waitFor(position)),
     wrote(userId, position) {
       const before = lastWrites.get(userId);
       if (position !== undefined && (before === undefined || position > before)) lastWrites.set(userId, position);

@@ -7,7 +7,7 @@ import { openReadModelDb, ProjectionRunner, type Projector, type ReadModelTx } f
 import { backupsProjector } from '@canopy/backups';
 import { costProjector } from '@canopy/cost';
 import { workloadsProjector } from '@canopy/workloads';
-import { workspaceProjectors, workspaceReads } from '@canopy/workspace-read-models';
+import { membershipProjector, workspaceProjectors, workspaceReads, workspaceSummaryProjector } from '@canopy/workspace-read-models';
 import type { ReadModelConsistency, WorkspaceReads } from '@canopy/workspaces';
 import type { Config } from './config.js';
 
@@ -39,6 +39,9 @@ export interface ReadModels {
 /** Every read model the process projects: the workspaces' four, backups, workloads and cost (`canopy replay` rebuilds the same). */
 export const PROJECTORS: readonly Projector[] = [...workspaceProjectors, backupsProjector, workloadsProjector, costProjector];
 
+/** What access checks read: roles and organizations (membership), and whether a workspace is live (its summary). */
+const ACCESS_READ_MODELS = [membershipProjector.name, workspaceSummaryProjector.name];
+
 export async function startReadModels(config: Config, store: EventStore, registry: Registry, logger: Logger): Promise<ReadModels> {
   const db = await openReadModelDb(config.readModels);
   logger.info({ readModels: db.description }, 'read models open');
@@ -51,9 +54,9 @@ export async function startReadModels(config: Config, store: EventStore, registr
   }
   const source = { db: countingStatements(db, registry), schemaOf: (name: string) => runner.activeSchema(name) };
   const timeoutMs = config.readYourWritesTimeoutMs;
-  const waitFor = async (position: bigint) => {
-    const reached = await runner.waitFor('all', position, timeoutMs);
-    if (!reached) logger.warn({ position: position.toString(), timeoutMs }, 'the read models did not reach a change in time: reads may not show it yet');
+  const waitFor = async (position: bigint, readModels: 'all' | string[] = 'all') => {
+    const reached = await runner.waitFor(readModels, position, timeoutMs);
+    if (!reached) logger.warn({ position: position.toString(), timeoutMs, readModels }, 'the read models did not reach a change in time: reads may not show it yet');
     return reached;
   };
   // Per caller, the position of their last write through this server (bounded: the oldest callers are forgotten, their writes long projected).
@@ -76,6 +79,7 @@ export async function startReadModels(config: Config, store: EventStore, registr
     readsFor: (userId, readAfter) => workspaceReads({ ...source, ready: readyFor(userId, readAfter) }, userId),
     consistency: {
       waitFor: async (position) => (position === undefined ? true : waitFor(position)),
+      waitForAccess: async (position) => (position === undefined ? true : waitFor(position, ACCESS_READ_MODELS)),
       wrote(userId, position) {
         const before = lastWrites.get(userId);
         if (position !== undefined && (before === undefined || position > before)) lastWrites.set(userId, position);

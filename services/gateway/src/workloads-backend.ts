@@ -54,7 +54,7 @@ export function openWorkloadsBackend(deps: { log: EventLog; store: EventStore; w
           const fresh = workspaceReads();
           return { roleIn: (id) => fresh.roleIn(id), organizationOf: (id) => fresh.organizationOfWorkspace(id) };
         },
-        waitFor: (position) => readModels.consistency.waitFor(position),
+        waitFor: (position) => readModels.consistency.waitForAccess(position),
       },
     }),
   };

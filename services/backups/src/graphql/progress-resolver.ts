@@ -66,7 +66,7 @@ class AccessCheck {
   }
 
   async check(position: bigint | undefined, first: boolean): Promise<void> {
-    if (position !== undefined && this.context.consistency && !(await this.context.consistency.waitFor(position))) {
+    if (position !== undefined && this.context.consistency && !(await this.context.consistency.waitForAccess(position))) {
       throw new CanopyError(ErrorCode.SUBSCRIPTION_DROPPED, 'Your access could not be checked in time; subscribe again with the cursor of the last item you received.', {
         workspaceId: this.workspaceId,
         reason: 'access_check_timeout',

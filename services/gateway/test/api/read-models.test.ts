@@ -1,12 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EventLog } from '@canopy/eventstore';
+import { canopyEventRegistry } from '@canopy/schema';
+import { statusOf, WATCHER_ACTOR, WorkloadChanges, workloadsStream, type KubeObject } from '@canopy/workloads';
 import { createProject, createTeam, Q, TestGateway, type TeamSetup } from './client.js';
+import { eventually, WsClient } from './ws-client.js';
 
 /**
  * The read models behind the API, seen from outside: after a mutation, the
  * caller's queries show the change (read-your-writes), whether or not its
  * answer asked for read-model fields; `/healthz` lists every projector,
  * and a projector stopped by an event it cannot apply is visible there
- * while mutations still answer, flagged.
+ * while mutations still answer, flagged; a subscription's access check
+ * waits for the read models it reads, not for one left behind.
  */
 
 const ADD_NAMESPACE = `mutation ($workspaceId: ID!, $expectedVersion: Int!, $namespace: String!) {
@@ -138,4 +143,49 @@ describe('a projector stopped by an event it cannot apply', () => {
     expect(change).toMatchObject({ changed: true, consistent: false });
     expect(performance.now() - started).toBeLessThan(30_000);
   });
+});
+
+describe('a subscription while a read model it does not read is left behind', () => {
+  let gateway: TestGateway;
+  let team: TeamSetup;
+
+  beforeAll(async () => {
+    // A short wait bound: an access check that waited for every read model would be refused after it.
+    gateway = await TestGateway.start({ logLevel: 'error', env: { CANOPY_READ_YOUR_WRITES_TIMEOUT_MS: '1500' } });
+    team = await createTeam(gateway);
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+  });
+
+  it('is authorized from the membership read model and delivers, rather than refused with access_check_timeout', async () => {
+    const { workspaceId, version } = await createProject(gateway, team);
+    // The workloads read model stops at a status change it cannot apply (written past the watcher), as it would stay behind under a backlog.
+    await gateway.store.append(workloadsStream(workspaceId), [{ type: 'WorkloadStatusChanged', data: { workspaceId } }]);
+    await eventually(async () => ((await (await fetch(`${gateway.url}/healthz`)).json()) as { projections: ProjectorHealth[] }).projections.some((p) => p.name === 'workloads' && p.status === 'failed'), 'the workloads read model stopped');
+
+    const client = await WsClient.as(gateway, team.owner);
+    try {
+      const statuses = client.subscribe(`subscription ($w: ID!) { workloadStatus(workspaceId: $w) { cursor name status } }`, { w: workspaceId });
+      const events = client.events(workspaceId);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      const changes = new WorkloadChanges(workspaceId);
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1', namespace: 'apps', uid: 'web-1' }, spec: { containers: [{ name: 'main', image: 'web:1' }] }, status: { phase: 'Pending' } } as KubeObject;
+      changes.observe({ clusterId: 'prod', namespace: 'apps', kind: 'Pod', name: 'web-1' }, statusOf('Pod', pod), new Date().toISOString());
+      // Appended as the watcher appends.
+      await new EventLog(gateway.store, canopyEventRegistry()).append(workloadsStream(workspaceId), changes.drain(), { context: { actor: WATCHER_ACTOR } });
+      await gateway.ok(team.owner, Q.describeWorkspace, { workspaceId, expectedVersion: version, description: 'watched' });
+
+      await statuses.until((s) => s.results.length > 0 || s.error !== undefined, 'a workload status change', 10_000);
+      await events.until((s) => s.events.length > 0 || s.error !== undefined, 'a workspace event', 10_000);
+      expect(statuses.error).toBeUndefined();
+      expect(statuses.results[0]).toMatchObject({ data: { workloadStatus: { name: 'web-1', status: 'PENDING' } } });
+      expect(events.error).toBeUndefined();
+      expect(events.events[0]).toBeDefined();
+    } finally {
+      await client.dispose();
+    }
+  }, 60_000);
 });

@@ -27,7 +27,7 @@ export interface WorkloadsContext {
   live?: {
     events: EventFeed;
     reads(): LiveWorkloadReads;
-    /** Waits until the read models that `reads()` answers from reflect the log up to `position` (false: not in time). Default: no wait. */
+    /** Waits until the read models that `reads()` answers from (and those only) reflect the log up to `position` (false: not in time). Default: no wait. */
     waitFor?(position: bigint | undefined): Promise<boolean>;
   };
 }

@@ -123,6 +123,13 @@ export interface HistoryPage {
 export interface ReadModelConsistency {
   /** Resolves once the read models reflect the log up to `position`; false when they did not in time. */
   waitFor(position: bigint | undefined): Promise<boolean>;
+  /**
+   * Like `waitFor`, for the read models that access checks read only (who
+   * holds which role where, which workspaces are live): a subscription's
+   * check is not held back, nor refused, by a read model it does not read
+   * (workloads, cost) lagging under load.
+   */
+  waitForAccess(position: bigint | undefined): Promise<boolean>;
   /** The caller wrote up to `position`: their reads from now on wait for it. */
   wrote(userId: string, position: bigint | undefined): void;
 }

@@ -71,7 +71,7 @@ async function subscribeWorkspaceEvents(args: WorkspaceEventsArgs, context: Work
     authorize: async (position) => {
       const first = !started;
       started = true;
-      if (!(await context.consistency.waitFor(position))) throw accessNotChecked(workspaceId);
+      if (!(await context.consistency.waitForAccess(position))) throw accessNotChecked(workspaceId);
       const reads = live.reads();
       if (first) {
         await authorizeWorkspaceHistory(reads, workspaceId, userId);
