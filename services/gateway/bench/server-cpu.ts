@@ -33,6 +33,13 @@ export async function cpuOfProcesses(command: string): Promise<Map<number, numbe
   return found.size > 0 ? found : undefined;
 }
 
+/** Whether a PostgreSQL URL names a server on this machine (loopback, or a Unix socket): only then are its processes this machine's to count. */
+export function isLocalServer(url: string): boolean {
+  const { hostname, searchParams } = new URL(url);
+  const host = searchParams.get('host') ?? hostname;
+  return host === '' || host.startsWith('/') || host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host);
+}
+
 /**
  * The CPU time `command`'s processes spent between two readings. A process
  * that started in between counts from zero; one that ended in between is

@@ -45,7 +45,7 @@ import { machine, positiveInt, postgresUrl, repoRoot } from './config.js';
 import { EventHub } from '../subscriptions/hub.js';
 import { writeSection } from './report.js';
 import { stopChild } from './child.js';
-import { cpuBetween, cpuOfProcesses } from './server-cpu.js';
+import { cpuBetween, cpuOfProcesses, isLocalServer } from './server-cpu.js';
 import { SERVER_NODE_ENV, SERVER_NODE_FLAGS } from '../node-flags.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -593,7 +593,7 @@ async function measure(env: Record<string, string>, secret: string, workspaceIds
     sampler.start();
     const cpu = async () => {
       const { usage } = await child.ask<{ usage: NodeJS.CpuUsage }>({ kind: 'cpu' }, 'cpu');
-      const database = store === 'postgres' ? await cpuOfProcesses('postgres') : undefined;
+      const database = store === 'postgres' && isLocalServer(postgresUrl()) ? await cpuOfProcesses('postgres') : undefined;
       return { server: (usage.user + usage.system) / 1000, clients: (process.cpuUsage().user + process.cpuUsage().system) / 1000, database };
     };
     const cpuBefore = await cpu();
@@ -703,7 +703,7 @@ function report(results: Result[], took: number): { text: string; markdown: stri
     '',
     "The log's side of each row, in the gateway process during the window: its subscriptions (the hub's one, the projections') poll the log; after an append they take the events from the append itself when it is the next one in position order, and read a page from the store otherwise — through the same connection pool (PostgreSQL) or the same single PGlite instance the appends use.",
     '',
-    "CPU time per change, from the window's start to the last delivery (user + system, so independent of what else the machine runs): the gateway process — the appends (contract validation, the store's client), the projections, the hub and the deliveries; the client process; and, with PostgreSQL on this machine, its server's processes (every backend and background worker, read from /proc) — the log's inserts and the read models' writes (PGlite runs in the gateway's process and is counted there). 2 cores hold 2,000 ms of CPU per second: the gateway's figure bounds the changes/s its process can take on them, and the three together the changes/s this machine can carry at all, with the clients on it (a queue that never drains beyond; latency climbs well before).",
+    "CPU time per change, from the window's start to the last delivery (user + system, so independent of what else the machine runs): the gateway process — the appends (contract validation, the store's client), the projections, the hub and the deliveries; the client process; and, with PostgreSQL on this machine (a loopback or socket URL), its server's processes (every backend and background worker, read from /proc) — the log's inserts and the read models' writes (PGlite runs in the gateway's process and is counted there). 2 cores hold 2,000 ms of CPU per second: the gateway's figure bounds the changes/s its process can take on them, and the three together the changes/s this machine can carry at all, with the clients on it (a queue that never drains beyond; latency climbs well before).",
     '',
     "| row | gateway CPU per change (µs) | gateway CPU per delivery (µs) | client CPU per delivery (µs) | PostgreSQL CPU per change (µs) | the machine's CPU per change (µs) | changes/s 2 cores allow: the gateway's / the machine's |",
     '|---|---:|---:|---:|---:|---:|---:|',
